@@ -1,0 +1,86 @@
+/* cli.c - `repute`: dispatch the command line through one table, print help from it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "repute/log.h"
+
+#include "cli.h"
+
+static const struct cli_command commands[] = {
+	{ "analyze", "[--explain] [--trusted CIDR]... [--trusted-domain DOMAIN]... [--headers-only] [--country CC] FILE|-",
+	  "analyse a reported message and print its evidence as JSON", cli_analyze },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* find_command - the longest table entry whose words match argv; sets *used to words consumed. */
+static const struct cli_command *find_command(int argc, char **argv, int *used)
+{
+	const struct cli_command *best = NULL;
+	int best_words = 0;
+
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char name[64];
+		int words = 0;
+		snprintf(name, sizeof(name), "%s", commands[i].name);
+		int ok = 1;
+		for (char *save, *w = strtok_r(name, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			if (words >= argc || strcmp(argv[words], w) != 0) {
+				ok = 0;
+				break;
+			}
+			words++;
+		}
+		if (ok && words > best_words) {
+			best = &commands[i];
+			best_words = words;
+		}
+	}
+	*used = best_words;
+	return best;
+}
+
+/* print_help - every command with its synopsis and help line. */
+static void print_help(FILE *out)
+{
+	fprintf(out, "usage: repute COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %s %s\n      %s\n", commands[i].name, commands[i].synopsis, commands[i].help);
+}
+
+int cli_usage_error(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "repute %s: ", name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			fprintf(stderr, "usage: repute %s %s\n", name, commands[i].synopsis);
+	return CLI_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	int used;
+
+	log_init("repute", false, LOGL_WARN);
+	if (argc < 2) {
+		print_help(stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_help(stdout);
+		return CLI_OK;
+	}
+	const struct cli_command *cmd = find_command(argc - 1, argv + 1, &used);
+	if (cmd == NULL) {
+		fprintf(stderr, "repute: unknown command \"%s\" (try: repute help)\n", argv[1]);
+		return CLI_USAGE;
+	}
+	return cmd->run(argc - used, argv + used);
+}
