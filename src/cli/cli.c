@@ -8,8 +8,10 @@
 #include "cli.h"
 
 static const struct cli_command commands[] = {
-	{ "analyze", "[--explain] [--trusted CIDR]... [--trusted-domain DOMAIN]... [--headers-only] [--country CC] FILE|-",
-	  "analyse a reported message and print its evidence as JSON", cli_analyze },
+	{ "analyze", "[--explain] [--headers-only] [--trusted CIDR]... [--trusted-domain DOMAIN]... [--country CC] "
+		     "[--config FILE] FILE|-...",
+	  "analyse reported messages and print their evidence as JSON (one line per file when several)",
+	  cli_analyze },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
