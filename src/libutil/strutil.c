@@ -55,7 +55,7 @@ const char *mem_icasemem(const char *hay, size_t n, const char *needle)
 int file_read_all(const char *path, size_t max, char **out, size_t *out_len)
 {
 	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 65536;
+	size_t len = 0, cap = max < 65536 ? max : 65536;
 	char *data;
 
 	if (fd < 0)
