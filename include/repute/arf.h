@@ -36,6 +36,11 @@ struct rp_arf {
 	char *xarf_report_type;
 	char *xarf_source;
 	char *xarf_source_type;
+	/* RFC 6591 auth-failure details (NULL when absent) */
+	char *dkim_domain;
+	char *dkim_identity;
+	char *dkim_selector;
+	char *delivery_result;
 };
 
 /* rp_arf_parse - RP_ENOTFOUND when m is not an ARF/X-ARF report; RP_EPARSE with a reason

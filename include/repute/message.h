@@ -67,6 +67,8 @@ int rp_message_parse(const char *data, size_t len, const struct rp_message_limit
 /* rp_message_parse_headers - headers only (fast path); the body fields stay empty. */
 int rp_message_parse_headers(const char *data, size_t len, const struct rp_message_limits *lim,
 			     struct rp_message **out, struct rp_diag *diag);
+/* rp_message_free - free a top-level message and everything attached to it; returns NULL.
+ * Attached messages share their top message's memory: freeing one alone is a no-op. */
 struct rp_message *rp_message_free(struct rp_message *m);
 
 /* rp_message_header - decoded value of the first header named name (case-insensitive), or NULL. */

@@ -63,15 +63,23 @@ struct rp_evidence *rp_evidence_free(struct rp_evidence *ev)
 	return xfree(ev);
 }
 
-/* choose_subject - the message a report is about: ARF original, forwarded attachment, or itself. */
+/* choose_subject - the message a report is about: an ARF report's original; else an attached
+ * message that carries its own Received chain (spam forwarded as an attachment keeps it, while
+ * a forwarded document or digest without one tells nothing about a source); else itself. */
 static void choose_subject(struct rp_evidence *ev)
 {
 	ev->subject = ev->msg;
 	ev->subject_source = "message";
 	if (ev->msg->n_attached == 0)
 		return;
-	ev->subject = ev->msg->attached[0];
-	ev->subject_source = ev->arf ? "arf-original" : "forwarded-attachment";
+	const struct rp_message *first = ev->msg->attached[0];
+	if (ev->arf) {
+		ev->subject = first;
+		ev->subject_source = "arf-original";
+	} else if (rp_message_header_next(first, "Received", 0) >= 0) {
+		ev->subject = first;
+		ev->subject_source = "forwarded-attachment";
+	}
 }
 
 /* find_origin - walk the subject's Received headers; fall back on ARF Source-IP. */
