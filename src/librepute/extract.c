@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -177,10 +178,30 @@ void extract_url_clear(struct rp_url *u)
 }
 
 /* rp_registrable_domain - eTLD+1 of an ASCII host via libpsl; NULL for IPs and bare suffixes. */
+/* registrable_cached - psl_registrable_domain of a lower-case host through a small direct-mapped
+ * cache in the extractor (a message names the same few hosts many times); heap copy or NULL. */
+static char *registrable_cached(struct rp_extractor *x, const char *host)
+{
+	size_t n = strlen(host);
+	uint32_t h = 2166136261u;
+
+	for (size_t k = 0; k < n; k++)
+		h = (h ^ (unsigned char)host[k]) * 16777619u;
+	struct domain_cache_entry *c = &x->domain_cache[h % DOMAIN_CACHE_SLOTS];
+	if (c->valid && strcmp(c->host, host) == 0)
+		return c->domain[0] ? xstrdup(c->domain) : NULL;
+	const char *rd = psl_registrable_domain(x->psl, host);
+	if (n < sizeof(c->host) && (rd == NULL || strlen(rd) < sizeof(c->domain))) {
+		memcpy(c->host, host, n + 1);
+		snprintf(c->domain, sizeof(c->domain), "%s", rd ? rd : "");
+		c->valid = true;
+	}
+	return rd ? xstrdup(rd) : NULL;
+}
+
 char *rp_registrable_domain(struct rp_extractor *x, const char *host)
 {
-	const char *rd;
-	char *lower, *out = NULL;
+	char *lower, *out;
 	size_t n;
 
 	if (host == NULL || *host == '\0' || extract_is_ip_host(host))
@@ -192,9 +213,7 @@ char *rp_registrable_domain(struct rp_extractor *x, const char *host)
 	n = strlen(lower);
 	if (n > 0 && lower[n - 1] == '.')
 		lower[n - 1] = '\0';
-	rd = psl_registrable_domain(x->psl, lower);
-	if (rd != NULL)
-		out = xstrdup(rd);
+	out = registrable_cached(x, lower);
 	xfree(lower);
 	return out;
 }

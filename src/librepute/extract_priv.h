@@ -9,10 +9,30 @@
 
 #include "repute/extract.h"
 
+#define TLD_CACHE_SLOTS 256
+
+/* One remembered answer of the public suffix list for a top-level label: text scanning asks
+ * about the same few TLDs (and non-TLDs like "txt") over and over. */
+struct tld_cache_entry {
+	char tld[24];
+	bool known;
+};
+
+#define DOMAIN_CACHE_SLOTS 256
+
+/* One remembered registrable domain ("" when the host has none). */
+struct domain_cache_entry {
+	bool valid;
+	char host[64];
+	char domain[64];
+};
+
 struct rp_extractor {
 	const psl_ctx_t *psl;
 	bool psl_owned;
 	char default_cc[8];
+	struct tld_cache_entry tld_cache[TLD_CACHE_SLOTS];
+	struct domain_cache_entry domain_cache[DOMAIN_CACHE_SLOTS];
 };
 
 /* Per-byte flags of the working text in extract_url.c. */
@@ -29,7 +49,7 @@ void extract_url_clear(struct rp_url *u);
 /* extract_is_ip_host - dotted IPv4 or bracketed / bare IPv6 literal. */
 bool extract_is_ip_host(const char *host);
 /* extract_known_tld - last label of host is a TLD in the public suffix list. */
-bool extract_known_tld(const struct rp_extractor *x, const char *host, size_t len);
+bool extract_known_tld(struct rp_extractor *x, const char *host, size_t len);
 /* extract_pct_decode - percent-decode n bytes into a new string; NULL on a control byte. */
 char *extract_pct_decode(const char *s, size_t n, bool *changed);
 /* extract_host_normalize - fill u->host, host_unicode and domain from a written host. */

@@ -42,6 +42,17 @@ static void text_put(struct text *x, char c, unsigned char mark)
 	buf_putc(&x->m, (char)mark);
 }
 
+/* text_append - append n bytes; the first gets mark, the rest none. */
+static void text_append(struct text *x, const char *p, size_t n, unsigned char mark)
+{
+	buf_append(&x->t, p, n);
+	buf_reserve(&x->m, n);
+	memset(x->m.data + x->m.len, 0, n);
+	x->m.data[x->m.len] = (char)mark;
+	x->m.len += n;
+	x->m.data[x->m.len] = '\0';
+}
+
 /* text_pop - drop the last byte. */
 static void text_pop(struct text *x)
 {
@@ -107,6 +118,15 @@ static void fold_text(const char *in, size_t len, struct text *out)
 
 	for (size_t i = 0; i < len;) {
 		size_t cl;
+		if (s[i] < 0x80) { /* ASCII runs are copied as they are */
+			size_t j = i + 1;
+			while (j < len && s[j] < 0x80)
+				j++;
+			text_append(out, in + i, j - i, pending);
+			pending = 0;
+			i = j;
+			continue;
+		}
 		uint32_t cp = utf8_decode(s + i, len - i, &cl);
 
 		if (is_invisible(cp)) {
@@ -240,7 +260,7 @@ static void chain_parse(const char *t, size_t i, size_t len, struct chain *c)
 }
 
 /* chain_accept - whether a chain is clearly an obfuscated host name. */
-static bool chain_accept(const struct rp_extractor *x, const char *t, size_t len, const struct chain *c)
+static bool chain_accept(struct rp_extractor *x, const char *t, size_t len, const struct chain *c)
 {
 	size_t last = c->n_labels - 1;
 	bool www = c->lab_len[0] == 3 && strncasecmp(t + c->lab_at[0], "www", 3) == 0;
@@ -286,7 +306,7 @@ static size_t hxxp_len(const char *t, size_t i, size_t len, bool *https)
 }
 
 /* defang - pass 2: undo obfuscation that carries a clear marker. */
-static void defang(const struct rp_extractor *x, const struct text *in, struct text *o)
+static void defang(struct rp_extractor *x, const struct text *in, struct text *o)
 {
 	const char *t = in->t.data;
 	const unsigned char *m = (const unsigned char *)in->m.data;
@@ -345,7 +365,7 @@ static void defang(const struct rp_extractor *x, const struct text *in, struct t
 }
 
 /* extract_known_tld - last label of host (len bytes) is a TLD of the public suffix list. */
-bool extract_known_tld(const struct rp_extractor *x, const char *host, size_t len)
+bool extract_known_tld(struct rp_extractor *x, const char *host, size_t len)
 {
 	char tld[64];
 	size_t s = len;
@@ -357,10 +377,21 @@ bool extract_known_tld(const struct rp_extractor *x, const char *host, size_t le
 	for (size_t k = 0; k < len - s; k++)
 		tld[k] = (char)tolower((unsigned char)host[s + k]);
 	tld[len - s] = '\0';
-	for (size_t k = 0; tld[k]; k++)
+	uint32_t h = 2166136261u;
+	for (size_t k = 0; tld[k]; k++) {
 		if (isdigit((unsigned char)tld[k]) && strncmp(tld, "xn--", 4) != 0)
 			return false;
-	return psl_is_public_suffix2(x->psl, tld, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) == 1;
+		h = (h ^ (unsigned char)tld[k]) * 16777619u;
+	}
+	struct tld_cache_entry *c = &x->tld_cache[h % TLD_CACHE_SLOTS];
+	if (strcmp(c->tld, tld) == 0)
+		return c->known;
+	bool known = psl_is_public_suffix2(x->psl, tld, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) == 1;
+	if (len - s < sizeof(c->tld)) {
+		memcpy(c->tld, tld, len - s + 1);
+		c->known = known;
+	}
+	return known;
 }
 
 /* common_tld - TLDs accepted for a bare host written with neither "www." nor a path:
@@ -625,7 +656,7 @@ static bool is_host_cp(uint32_t cp)
 
 /* tld_ends_here - the ASCII label just before j (after a dot) is a known TLD: text written
  * straight after "example.com" in Chinese or Japanese is not part of the host. */
-static bool tld_ends_here(const struct rp_extractor *x, const char *t, size_t i, size_t j)
+static bool tld_ends_here(struct rp_extractor *x, const char *t, size_t i, size_t j)
 {
 	size_t k = j;
 
@@ -635,7 +666,7 @@ static bool tld_ends_here(const struct rp_extractor *x, const char *t, size_t i,
 }
 
 /* url_span_end - end of a URL whose authority starts at i, trailing punctuation trimmed. */
-static size_t url_span_end(const struct rp_extractor *x, const char *t, size_t i, size_t len)
+static size_t url_span_end(struct rp_extractor *x, const char *t, size_t i, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)t;
 	size_t j = i, lim = len - i > EXTRACT_URL_MAX ? i + EXTRACT_URL_MAX : len;
@@ -696,6 +727,10 @@ const char *extract_scheme_at(const char *t, size_t i, size_t len, size_t *n)
 {
 	static const char *const schemes[] = { "https", "http", "ftp" };
 
+	unsigned char c = (unsigned char)(t[i] | 0x20);
+
+	if (c != 'h' && c != 'f')
+		return NULL;
 	for (size_t k = 0; k < 3; k++) {
 		size_t sl = strlen(schemes[k]);
 		if (i + sl + 3 <= len && strncasecmp(t + i, schemes[k], sl) == 0 && memcmp(t + i + sl, "://", 3) == 0) {

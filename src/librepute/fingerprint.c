@@ -73,6 +73,21 @@ static bool set_insert(struct fp_state *st, uint64_t h)
 	return true;
 }
 
+/* Multipliers and addends of the RP_FP_SLOTS hash functions v = (a * h + b) >> 32 over the
+ * (already well mixed) 64-bit shingle hash h: multiply-shift hashing, one multiply-add per slot
+ * instead of a full mixer, which made this loop the hottest of the evidence engine. Odd
+ * multipliers, fixed forever: changing them changes every stored fingerprint. */
+static const uint64_t slot_mul[RP_FP_SLOTS] = {
+	0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL, 0x94d049bb133111ebULL, 0xd6e8feb86659fd93ULL,
+	0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL, 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL,
+	0x1d8e4e27c47d124fULL, 0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL, 0x87c37b91114253d5ULL,
+	0x4cf5ad432745937fULL, 0x52dce729da3ed4f1ULL, 0x2545f4914f6cdd1dULL, 0xda942042e4dd58b5ULL,
+	0x9fb21c651e98df25ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL, 0x27d4eb2f165667c5ULL,
+	0x85ebca77c2b2ae63ULL, 0xcc9e2d51ea1f8f0bULL, 0x1b873593b91e0d55ULL, 0xe6546b64d3a2646dULL,
+	0x61c8864680b583ebULL, 0x2127599bf4325c37ULL, 0x880355f21e6d1965ULL, 0x5bd1e9955bd1e995ULL,
+	0xc6a4a7935bd1e995ULL, 0x6c8e9cf570932bd5ULL, 0xf1357aea2e62a9c5ULL, 0x3c6ef372fe94f82bULL,
+};
+
 /* add_shingle - fold one shingle hash into the minhash slots. */
 static void add_shingle(struct fp_state *st, uint64_t h)
 {
@@ -80,7 +95,7 @@ static void add_shingle(struct fp_state *st, uint64_t h)
 		return;
 	st->n_distinct++;
 	for (size_t i = 0; i < RP_FP_SLOTS; i++) {
-		uint32_t v = (uint32_t)(mix64(h ^ (0x9e3779b97f4a7c15ULL * (i + 1))) >> 32);
+		uint32_t v = (uint32_t)((slot_mul[i] * h + slot_mul[RP_FP_SLOTS - 1 - i]) >> 32);
 		if (v < st->slot[i])
 			st->slot[i] = v;
 	}

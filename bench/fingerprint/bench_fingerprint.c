@@ -1,6 +1,6 @@
-/* fpbench.c - measures the campaign fingerprint on a mail corpus (SpamAssassin public corpus).
+/* bench_fingerprint.c - measures the campaign fingerprint on a mail corpus (SpamAssassin corpus).
  *
- * Usage: fpbench LISTFILE   (one message path per line; the parent folder names the group)
+ * Usage: bench_fingerprint LISTFILE   (one message path per line; the parent folder names the group)
  * (a) false-match rate: every pair of distinct messages is compared; pairs at or above the
  *     threshold are split into explained ones (same normalised text; same subject line after
  *     stripping "Re:"/"Fwd:"/"[list]" tags: list copies and threads; same From address:
@@ -8,11 +8,10 @@
  *     and the rest, which are counted as false matches.
  * (b) true-match rate: each message is varied (word substitution, digits, white space, URL
  *     query strings, paragraph order, all together) and compared with its original.
- * Built with -DFPBENCH_MIME (run.sh does when it can), the text comes from rp_message_parse():
- * the decoded Subject, then the text/plain parts, or the HTML text when there is no plain text.
- * Otherwise the body is extracted crudely (no MIME library): headers are skipped up to the first
- * blank line, MIME boundaries and part headers are dropped, base64 lines are decoded,
- * quoted-printable is undone when the header says so, HTML tags are dropped. */
+ * The text comes from rp_message_parse(), as evidence.c feeds it: the decoded Subject, then the
+ * text/plain parts, or the HTML text when there is no plain text. Only a message the parser
+ * refuses falls back on a crude body extractor (headers skipped up to the first blank line,
+ * base64 lines decoded, quoted-printable undone when the header says so, HTML tags dropped). */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,9 +20,7 @@
 
 #include "repute/alloc.h"
 #include "repute/fingerprint.h"
-#ifdef FPBENCH_MIME
 #include "repute/message.h"
-#endif
 
 #define MAX_MSGS 20000
 
@@ -330,7 +327,6 @@ static void load(const char *path)
 	m->from = from_of(raw, hl);
 	qp = memmem(raw, hl, "quoted-printable", 16) != NULL;
 	body = crude_body(raw, n, hl, qp, &bl);
-#ifdef FPBENCH_MIME
 	{
 		struct rp_message *pm = NULL;
 		struct rp_diag diag;
@@ -346,9 +342,6 @@ static void load(const char *path)
 		}
 		rp_message_free(pm);
 	}
-#else
-	m->text = xasprintf("%s\n%s", m->subject, body);
-#endif
 	m->len = strlen(m->text);
 	m->text_hash = hash_norm(body, bl);
 	hosts_of(m, body);
@@ -686,11 +679,7 @@ int main(int argc, char **argv)
 	fclose(f);
 	for (size_t i = 0; i < n_msgs; i++)
 		empty += msgs[i].fp.n_features == 0;
-#ifdef FPBENCH_MIME
 	printf("text from rp_message_parse (MIME decoded)\n");
-#else
-	printf("text from the crude body extractor\n");
-#endif
 	printf("messages %zu, too short to fingerprint %zu\n", n_msgs, empty);
 	false_matches();
 	true_matches();
