@@ -29,7 +29,7 @@ static const struct cfg_opt analyze_table[] = {
 	{ "evidence", "trusted_networks", CFG_LIST, NULL, 0, 0, offsetof(struct analyze_conf, trusted_networks),
 	  "networks of our own relays whose Received lines are believed (CIDR list)" },
 	{ "evidence", "trusted_domains", CFG_LIST, NULL, 0, 0, offsetof(struct analyze_conf, trusted_domains),
-	  "domains of our own relays (by-host or verified rDNS suffixes)" },
+	  "domains of our own relays (suffixes of the verified reverse name of a client)" },
 	{ "evidence", "default_country", CFG_STR, "86", 0, 0, offsetof(struct analyze_conf, default_country),
 	  "country calling code for phone numbers written without one" },
 	{ "evidence", "max_hops", CFG_INT, "1000", 1, 100000, offsetof(struct analyze_conf, max_hops),

@@ -22,6 +22,7 @@
 #include <libpsl.h>
 
 #include "repute/alloc.h"
+#include "repute/ascii.h"
 #include "repute/buf.h"
 #include "repute/extract.h"
 #include "extract_priv.h"
@@ -63,7 +64,7 @@ static void text_pop(struct text *x)
 /* is_label - byte allowed in a host label written in ASCII. */
 static bool is_label(unsigned char c)
 {
-	return isalnum(c) || c == '-' || c == '_';
+	return ascii_is(c, ASCII_LABEL);
 }
 
 /* utf8_decode - code point at s (n bytes available) and its length; 0xFFFD on bad input. */
@@ -210,7 +211,7 @@ static int sep_kind(const char *t, size_t i, size_t len, size_t *n)
 		*n = skip_ws(t, j + bn, len) - i;
 		return 2;
 	}
-	if (j > i && j + 3 < len && strncasecmp(t + j, "dot", 3) == 0 && (t[j + 3] == ' ' || t[j + 3] == '\t')) {
+	if (j > i && j + 3 < len && ascii_starts_ci(t + j, len - j, "dot", 3) && (t[j + 3] == ' ' || t[j + 3] == '\t')) {
 		*n = skip_ws(t, j + 3, len) - i;
 		return 3;
 	}
@@ -237,7 +238,7 @@ struct chain {
 /* chain_parse - labels joined by separators starting at i (bounded to CHAIN_LABELS). */
 static void chain_parse(const char *t, size_t i, size_t len, struct chain *c)
 {
-	memset(c, 0, sizeof(*c));
+	c->n_bracket = c->n_dotword = c->n_spaced = 0; /* arrays are filled as labels are found */
 	c->lab_at[0] = i;
 	c->lab_len[0] = label_len(t, i, len);
 	c->n_labels = 1;
@@ -263,7 +264,7 @@ static void chain_parse(const char *t, size_t i, size_t len, struct chain *c)
 static bool chain_accept(struct rp_extractor *x, const char *t, size_t len, const struct chain *c)
 {
 	size_t last = c->n_labels - 1;
-	bool www = c->lab_len[0] == 3 && strncasecmp(t + c->lab_at[0], "www", 3) == 0;
+	bool www = c->lab_len[0] == 3 && ascii_starts_ci(t + c->lab_at[0], 3, "www", 3);
 
 	if (c->n_labels < 2 || c->n_bracket + c->n_dotword + c->n_spaced == 0)
 		return false;
@@ -766,7 +767,7 @@ static size_t scan_one_url(struct rp_extractor *x, struct rp_extract *e, const c
 			return end;
 		return i + n;
 	}
-	if (i + 4 < len && strncasecmp(t + i, "www.", 4) == 0 && (unsigned char)t[i + 4] >= 0x80) {
+	if (i + 4 < len && ascii_starts_ci(t + i, len - i, "www.", 4) && (unsigned char)t[i + 4] >= 0x80) {
 		end = url_span_end(x, t, i, len); /* "www." and an IDN host */
 		try_url(x, e, "http", t, m, i, i, end);
 		return end > i + 4 ? end : i + 4;
@@ -777,7 +778,7 @@ static size_t scan_one_url(struct rp_extractor *x, struct rp_extract *e, const c
 	if (memchr(t + i, '.', he - i) == NULL || (he < len && t[he] == '@') || (i > 0 && t[i - 1] == '@') ||
 	    !extract_known_tld(x, t + i, he - i))
 		return he;
-	if (!(he - i > 4 && strncasecmp(t + i, "www.", 4) == 0) && !(he < len && t[he] == '/') &&
+	if (!(he - i > 4 && ascii_starts_ci(t + i, he - i, "www.", 4)) && !(he < len && t[he] == '/') &&
 	    !common_tld(t + i, he - i))
 		return he;
 	end = (he < len && (t[he] == '/' || t[he] == ':')) ? url_span_end(x, t, i, len) : he;

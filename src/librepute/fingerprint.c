@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "repute/alloc.h"
+#include "repute/ascii.h"
 #include "repute/error.h"
 #include "repute/fingerprint.h"
 
@@ -227,13 +228,13 @@ static uint32_t fold_cp(uint32_t cp)
 /* is_addr_byte - byte of a URL or e-mail address written in text. */
 static bool is_addr_byte(unsigned char c)
 {
-	return c > 0x20 && c < 0x7F && c != '<' && c != '>' && c != '"' && c != '\'' && c != '(' && c != ')';
+	return ascii_is(c, ASCII_ADDR);
 }
 
 /* is_host_byte - byte of an ASCII host name. */
 static bool is_host_byte(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+	return ascii_is(c, ASCII_HOST);
 }
 
 /* feed_ascii - feed n ASCII bytes as text. */
@@ -255,14 +256,17 @@ static size_t special_at(struct fp_state *st, const char *t, size_t i, size_t le
 		j++;
 	if (j > i && j + 3 <= len && memcmp(t + j, "://", 3) == 0) {
 		h = j + 3;
-	} else if (i + 4 <= len && strncasecmp(t + i, "www.", 4) == 0) {
+	} else if (ascii_starts_ci(t + i, len - i, "www.", 4)) {
 		h = i;
 	} else {
-		j = i;
-		while (j < len && j - i < 64 && is_addr_byte(s[j]) && s[j] != '@' && s[j] != '/')
-			j++;
-		if (j == i || j >= len || s[j] != '@')
+		/* an address: a local part of at most 64 address bytes, then '@' (memchr first:
+		 * this is asked at every word start) */
+		const char *at = memchr(t + i, '@', len - i < 65 ? len - i : 65);
+		if (at == NULL || at == t + i)
 			return i;
+		for (j = i; t + j < at; j++)
+			if (!is_addr_byte(s[j]) || s[j] == '/')
+				return i;
 		h = j + 1;
 	}
 	j = h;

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "repute/alloc.h"
+#include "repute/ascii.h"
 #include "repute/arena.h"
 #include "repute/buf.h"
 #include "repute/error.h"
@@ -260,16 +261,13 @@ static void describe(char *out, size_t outlen, const char *s, size_t n)
 	out[w] = '\0';
 }
 
-/* looks_binary - more than 10% control bytes in the first 4 KiB. */
+/* looks_binary - more than 10% control bytes in the first 1 KiB. */
 static bool looks_binary(const char *data, size_t len, size_t *bad_out, size_t *sample_out)
 {
-	size_t sample = len < 4096 ? len : 4096, bad = 0;
+	size_t sample = len < 1024 ? len : 1024, bad = 0;
 
-	for (size_t i = 0; i < sample; i++) {
-		unsigned char c = (unsigned char)data[i];
-		if ((c < 32 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b) || c == 127)
-			bad++;
-	}
+	for (size_t i = 0; i < sample; i++) /* a table lookup: this runs on every message */
+		bad += (ascii_class[(unsigned char)data[i]] & ASCII_CTRL) != 0;
 	*bad_out = bad, *sample_out = sample;
 	return bad * 10 > sample;
 }

@@ -50,10 +50,26 @@ int rp_addr_parse(const char *text, struct rp_addr *out)
 	return rp_addr_parse_n(text, strlen(text), out);
 }
 
+/* format_v4 - dotted quad without stdio (this is on the per-message hot path). */
+static void format_v4(const uint8_t *b, char *buf)
+{
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
 char *rp_addr_format(const struct rp_addr *a, char *buf)
 {
 	if (a->family == 4)
-		inet_ntop(AF_INET, a->b, buf, RP_ADDR_STRLEN);
+		format_v4(a->b, buf);
 	else if (a->family == 6)
 		inet_ntop(AF_INET6, a->b, buf, RP_ADDR_STRLEN);
 	else
@@ -66,35 +82,64 @@ bool rp_addr_equal(const struct rp_addr *a, const struct rp_addr *b)
 	return a->family == b->family && memcmp(a->b, b->b, a->family == 4 ? 4 : 16) == 0;
 }
 
-struct scope_rule {
-	const char *cidr;
+/* Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries), precomputed so that a
+ * lookup is a few mask-and-compare steps with no parsing and no mutable state. First match wins. */
+#define V4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+#define V4MASK(len) ((uint32_t)(0xffffffffu << (32 - (len))))
+
+static const struct scope_rule4 {
+	uint32_t net, mask;
 	enum rp_addr_scope scope;
+} scope_rules4[] = {
+	{ V4(127, 0, 0, 0), V4MASK(8), RP_SCOPE_LOOPBACK },
+	{ V4(10, 0, 0, 0), V4MASK(8), RP_SCOPE_PRIVATE },
+	{ V4(172, 16, 0, 0), V4MASK(12), RP_SCOPE_PRIVATE },
+	{ V4(192, 168, 0, 0), V4MASK(16), RP_SCOPE_PRIVATE },
+	{ V4(169, 254, 0, 0), V4MASK(16), RP_SCOPE_LINKLOCAL },
+	{ V4(100, 64, 0, 0), V4MASK(10), RP_SCOPE_CGNAT },
+	{ V4(0, 0, 0, 0), V4MASK(8), RP_SCOPE_RESERVED },
+	{ V4(192, 0, 0, 0), V4MASK(24), RP_SCOPE_RESERVED },
+	{ V4(192, 0, 2, 0), V4MASK(24), RP_SCOPE_RESERVED },
+	{ V4(198, 18, 0, 0), V4MASK(15), RP_SCOPE_RESERVED },
+	{ V4(198, 51, 100, 0), V4MASK(24), RP_SCOPE_RESERVED },
+	{ V4(203, 0, 113, 0), V4MASK(24), RP_SCOPE_RESERVED },
+	{ V4(224, 0, 0, 0), V4MASK(3), RP_SCOPE_RESERVED }, /* multicast and 240/4, broadcast */
 };
 
-/* Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries). First match wins. */
-static const struct scope_rule scope_rules[] = {
-	{ "127.0.0.0/8", RP_SCOPE_LOOPBACK },     { "10.0.0.0/8", RP_SCOPE_PRIVATE },
-	{ "172.16.0.0/12", RP_SCOPE_PRIVATE },    { "192.168.0.0/16", RP_SCOPE_PRIVATE },
-	{ "169.254.0.0/16", RP_SCOPE_LINKLOCAL }, { "100.64.0.0/10", RP_SCOPE_CGNAT },
-	{ "0.0.0.0/8", RP_SCOPE_RESERVED },       { "192.0.0.0/24", RP_SCOPE_RESERVED },
-	{ "192.0.2.0/24", RP_SCOPE_RESERVED },    { "198.18.0.0/15", RP_SCOPE_RESERVED },
-	{ "198.51.100.0/24", RP_SCOPE_RESERVED }, { "203.0.113.0/24", RP_SCOPE_RESERVED },
-	{ "224.0.0.0/3", RP_SCOPE_RESERVED },     /* multicast and 240/4, broadcast */
-	{ "::1/128", RP_SCOPE_LOOPBACK },         { "::/128", RP_SCOPE_RESERVED },
-	{ "fe80::/10", RP_SCOPE_LINKLOCAL },      { "fc00::/7", RP_SCOPE_PRIVATE },
-	{ "ff00::/8", RP_SCOPE_RESERVED },        { "2001:db8::/32", RP_SCOPE_RESERVED },
-	{ "64:ff9b:1::/48", RP_SCOPE_PRIVATE },   { "100::/64", RP_SCOPE_RESERVED },
-	{ "2001:2::/48", RP_SCOPE_RESERVED },     { "::/8", RP_SCOPE_RESERVED }, /* v4-compatible, etc. */
+static const struct scope_rule6 {
+	struct rp_cidr net;
+	enum rp_addr_scope scope;
+} scope_rules6[] = {
+	{ { { 6, { [15] = 1 } }, 128 }, RP_SCOPE_LOOPBACK },             /* ::1/128 */
+	{ { { 6, { 0 } }, 128 }, RP_SCOPE_RESERVED },                     /* ::/128 */
+	{ { { 6, { 0xfe, 0x80 } }, 10 }, RP_SCOPE_LINKLOCAL },            /* fe80::/10 */
+	{ { { 6, { 0xfc } }, 7 }, RP_SCOPE_PRIVATE },                     /* fc00::/7 */
+	{ { { 6, { 0xff } }, 8 }, RP_SCOPE_RESERVED },                    /* ff00::/8 */
+	{ { { 6, { 0x20, 0x01, 0x0d, 0xb8 } }, 32 }, RP_SCOPE_RESERVED }, /* 2001:db8::/32 */
+	{ { { 6, { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 } }, 48 }, RP_SCOPE_PRIVATE }, /* 64:ff9b:1::/48 */
+	{ { { 6, { 0x01, 0x00 } }, 64 }, RP_SCOPE_RESERVED },             /* 100::/64 */
+	{ { { 6, { 0x20, 0x01, 0x00, 0x02 } }, 48 }, RP_SCOPE_RESERVED }, /* 2001:2::/48 */
+	{ { { 6, { 0 } }, 8 }, RP_SCOPE_RESERVED },                       /* ::/8: v4-compatible, etc. */
 };
 
 enum rp_addr_scope rp_addr_scope(const struct rp_addr *a)
 {
-	for (size_t i = 0; i < sizeof(scope_rules) / sizeof(scope_rules[0]); i++) {
-		struct rp_cidr c;
-		if (rp_cidr_parse(scope_rules[i].cidr, &c) == RP_OK && rp_cidr_contains(&c, a))
-			return scope_rules[i].scope;
+	if (a->family == 4) {
+		uint32_t v = V4(a->b[0], a->b[1], a->b[2], a->b[3]);
+		for (size_t i = 0; i < sizeof(scope_rules4) / sizeof(scope_rules4[0]); i++)
+			if ((v & scope_rules4[i].mask) == scope_rules4[i].net)
+				return scope_rules4[i].scope;
+		return RP_SCOPE_PUBLIC;
 	}
-	return a->family ? RP_SCOPE_PUBLIC : RP_SCOPE_RESERVED;
+	if (a->family == 6) {
+		if ((a->b[0] & 0xe0) == 0x20 && !(a->b[0] == 0x20 && a->b[1] == 0x01))
+			return RP_SCOPE_PUBLIC; /* 2000::/3 outside 2001::/16: global unicast */
+		for (size_t i = 0; i < sizeof(scope_rules6) / sizeof(scope_rules6[0]); i++)
+			if (rp_cidr_contains(&scope_rules6[i].net, a))
+				return scope_rules6[i].scope;
+		return RP_SCOPE_PUBLIC;
+	}
+	return RP_SCOPE_RESERVED;
 }
 
 const char *rp_addr_scope_name(enum rp_addr_scope scope)

@@ -1,6 +1,8 @@
-/* test_netaddr.c - address parsing, scope classification and CIDR sets. */
+/* test_netaddr.c - address parsing, scope classification (the precomputed table is checked
+ * against the ranges written as text), formatting and CIDR sets. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
@@ -39,7 +41,13 @@ static void test_scopes(void **state)
 		{ "224.0.0.1", RP_SCOPE_RESERVED },    { "255.255.255.255", RP_SCOPE_RESERVED },
 		{ "2001:db8::1", RP_SCOPE_RESERVED },  { "2a00:1450::1", RP_SCOPE_PUBLIC },
 		{ "fe80::1", RP_SCOPE_LINKLOCAL },     { "fd00::1", RP_SCOPE_PRIVATE },
-		{ "::1", RP_SCOPE_LOOPBACK },
+		{ "::1", RP_SCOPE_LOOPBACK },          { "198.19.255.255", RP_SCOPE_RESERVED },
+		{ "198.20.0.0", RP_SCOPE_PUBLIC },     { "240.0.0.1", RP_SCOPE_RESERVED },
+		{ "0.1.2.3", RP_SCOPE_RESERVED },      { "2001:4860:4860::8888", RP_SCOPE_PUBLIC },
+		{ "2002:c000:204::1", RP_SCOPE_PUBLIC }, { "64:ff9b:1::1", RP_SCOPE_PRIVATE },
+		{ "100::1", RP_SCOPE_RESERVED },       { "::", RP_SCOPE_RESERVED },
+		{ "::ffff:10.1.2.3", RP_SCOPE_PRIVATE }, { "ff02::1", RP_SCOPE_RESERVED },
+		{ "3fff::1", RP_SCOPE_PUBLIC },        { "4000::1", RP_SCOPE_PUBLIC },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rp_addr a;
@@ -47,6 +55,86 @@ static void test_scopes(void **state)
 		if (rp_addr_scope(&a) != cases[i].scope)
 			fail_msg("%s: scope %s, want %s", cases[i].ip, rp_addr_scope_name(rp_addr_scope(&a)),
 				 rp_addr_scope_name(cases[i].scope));
+	}
+}
+
+/* The special-purpose ranges as text: a reference the precomputed table must agree with. */
+static const struct { const char *cidr; enum rp_addr_scope scope; } reference[] = {
+	{ "127.0.0.0/8", RP_SCOPE_LOOPBACK },     { "10.0.0.0/8", RP_SCOPE_PRIVATE },
+	{ "172.16.0.0/12", RP_SCOPE_PRIVATE },    { "192.168.0.0/16", RP_SCOPE_PRIVATE },
+	{ "169.254.0.0/16", RP_SCOPE_LINKLOCAL }, { "100.64.0.0/10", RP_SCOPE_CGNAT },
+	{ "0.0.0.0/8", RP_SCOPE_RESERVED },       { "192.0.0.0/24", RP_SCOPE_RESERVED },
+	{ "192.0.2.0/24", RP_SCOPE_RESERVED },    { "198.18.0.0/15", RP_SCOPE_RESERVED },
+	{ "198.51.100.0/24", RP_SCOPE_RESERVED }, { "203.0.113.0/24", RP_SCOPE_RESERVED },
+	{ "224.0.0.0/3", RP_SCOPE_RESERVED },     { "::1/128", RP_SCOPE_LOOPBACK },
+	{ "::/128", RP_SCOPE_RESERVED },          { "fe80::/10", RP_SCOPE_LINKLOCAL },
+	{ "fc00::/7", RP_SCOPE_PRIVATE },         { "ff00::/8", RP_SCOPE_RESERVED },
+	{ "2001:db8::/32", RP_SCOPE_RESERVED },   { "64:ff9b:1::/48", RP_SCOPE_PRIVATE },
+	{ "100::/64", RP_SCOPE_RESERVED },        { "2001:2::/48", RP_SCOPE_RESERVED },
+	{ "::/8", RP_SCOPE_RESERVED },
+};
+
+/* reference_scope - slow scope lookup by parsing the reference table. */
+static enum rp_addr_scope reference_scope(const struct rp_addr *a)
+{
+	for (size_t i = 0; i < sizeof(reference) / sizeof(reference[0]); i++) {
+		struct rp_cidr c;
+		assert_int_equal(rp_cidr_parse(reference[i].cidr, &c), 0);
+		if (rp_cidr_contains(&c, a))
+			return reference[i].scope;
+	}
+	return RP_SCOPE_PUBLIC;
+}
+
+static void test_scope_table_matches_reference(void **state)
+{
+	unsigned seed = 1;
+	struct rp_addr a;
+
+	/* both ends of every range, one step outside each, and random addresses */
+	for (size_t i = 0; i < sizeof(reference) / sizeof(reference[0]); i++) {
+		struct rp_cidr c;
+		rp_cidr_parse(reference[i].cidr, &c);
+		unsigned bytes = c.addr.family == 4 ? 4 : 16;
+		for (int end = 0; end < 2; end++) {
+			a = c.addr;
+			if (end)
+				for (unsigned bit = c.len; bit < bytes * 8; bit++)
+					a.b[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+			assert_int_equal(rp_addr_scope(&a), reference_scope(&a));
+			for (int k = (int)bytes - 1; k >= 0; k--) /* +1 / -1 across the edge */
+				if (end ? ++a.b[k] != 0 : a.b[k]-- != 0)
+					break;
+			assert_int_equal(rp_addr_scope(&a), reference_scope(&a));
+		}
+	}
+	for (int i = 0; i < 200000; i++) {
+		a.family = i & 1 ? 4 : 6;
+		for (int k = 0; k < 16; k++) {
+			seed = seed * 1103515245u + 12345u;
+			a.b[k] = (uint8_t)(seed >> 16);
+		}
+		if (a.family == 6 && i % 4 == 0)
+			memset(a.b, 0, 8 + (seed % 8)); /* reach the ::/8 and ::1 neighbourhoods */
+		if (a.family == 4)
+			memset(a.b + 4, 0, 12);
+		if (rp_addr_scope(&a) != reference_scope(&a)) {
+			char buf[RP_ADDR_STRLEN];
+			fail_msg("%s: table %d, reference %d", rp_addr_format(&a, buf), rp_addr_scope(&a), reference_scope(&a));
+		}
+	}
+	a.family = 0;
+	assert_int_equal(rp_addr_scope(&a), RP_SCOPE_RESERVED);
+}
+
+static void test_format_v4(void **state)
+{
+	static const char *const ips[] = { "0.0.0.0", "255.255.255.255", "10.0.100.9", "1.20.255.0", "99.100.101.9" };
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		struct rp_addr a;
+		char buf[RP_ADDR_STRLEN];
+		assert_int_equal(rp_addr_parse(ips[i], &a), 0);
+		assert_string_equal(rp_addr_format(&a, buf), ips[i]);
 	}
 }
 
@@ -100,6 +188,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_format),
 		cmocka_unit_test(test_scopes),
+		cmocka_unit_test(test_scope_table_matches_reference),
+		cmocka_unit_test(test_format_v4),
 		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_cidrset),
 	};
