@@ -19,6 +19,7 @@
 /* The [evidence] section of repute.conf, shared with reputed. */
 struct analyze_conf {
 	struct cfg_list trusted_networks;
+	struct cfg_list msa_networks;
 	struct cfg_list trusted_domains;
 	char *default_country;
 	long max_hops;
@@ -27,7 +28,9 @@ struct analyze_conf {
 
 static const struct cfg_opt analyze_table[] = {
 	{ "evidence", "trusted_networks", CFG_LIST, NULL, 0, 0, offsetof(struct analyze_conf, trusted_networks),
-	  "networks of our own relays whose Received lines are believed (CIDR list)" },
+	  "networks of our own relays whose Received lines are believed (CIDR list; !CIDR excludes)" },
+	{ "evidence", "msa_networks", CFG_LIST, NULL, 0, 0, offsetof(struct analyze_conf, msa_networks),
+	  "our submission servers (MSA): the client they received from is the sender (CIDR list)" },
 	{ "evidence", "trusted_domains", CFG_LIST, NULL, 0, 0, offsetof(struct analyze_conf, trusted_domains),
 	  "domains of our own relays (suffixes of the verified reverse name of a client)" },
 	{ "evidence", "default_country", CFG_STR, "86", 0, 0, offsetof(struct analyze_conf, default_country),
@@ -96,9 +99,17 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 static int build_config(const struct analyze_opts *o, struct rp_analyze_config *cfg)
 {
 	rp_analyze_config_default(cfg);
-	for (size_t i = 0; i < o->conf.trusted_networks.n; i++)
-		if (rp_cidrset_add_text(&cfg->trust.trusted, o->conf.trusted_networks.items[i]) != RP_OK)
-			return cli_usage_error("analyze", "bad trusted network \"%s\"", o->conf.trusted_networks.items[i]);
+	const struct { const struct cfg_list *l; enum rp_trust_list kind; } lists[] = {
+		{ &o->conf.trusted_networks, RP_TRUST_TRUSTED }, { &o->conf.msa_networks, RP_TRUST_MSA },
+	};
+	struct rp_diag diag = { 0 };
+
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+		for (size_t i = 0; i < lists[k].l->n; i++)
+			if (rp_trust_config_add_network(&cfg->trust, lists[k].kind, lists[k].l->items[i]) != RP_OK)
+				return cli_usage_error("analyze", "bad network \"%s\"", lists[k].l->items[i]);
+	if (rp_trust_config_check(&cfg->trust, &diag) != RP_OK)
+		return cli_usage_error("analyze", "%s", diag.reason);
 	for (size_t i = 0; i < o->conf.trusted_domains.n; i++)
 		rp_trust_config_add_domain(&cfg->trust, o->conf.trusted_domains.items[i]);
 	cfg->default_cc = o->conf.default_country;
