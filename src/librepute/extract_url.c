@@ -54,6 +54,13 @@ static void text_append(struct text *x, const char *p, size_t n, unsigned char m
 	x->m.data[x->m.len] = '\0';
 }
 
+/* text_copy - append n bytes with their own marks. */
+static void text_copy(struct text *x, const char *p, const unsigned char *marks, size_t n)
+{
+	buf_append(&x->t, p, n);
+	buf_append(&x->m, marks, n);
+}
+
 /* text_pop - drop the last byte. */
 static void text_pop(struct text *x)
 {
@@ -335,8 +342,9 @@ static void defang(struct rp_extractor *x, const struct text *in, struct text *o
 				i = c.end;
 				continue;
 			}
-			for (n = c.lab_len[0] ? c.lab_len[0] : 1; n > 0; n--, i++)
-				text_put(o, t[i], m[i]);
+			n = c.lab_len[0] ? c.lab_len[0] : 1;
+			text_copy(o, t + i, m + i, n);
+			i += n;
 			continue;
 		}
 		if ((r = bracket_token(t, i, len, &n)) != NULL) {

@@ -24,13 +24,14 @@
 #define FP_MATCH_SLOTS 16        /* equal slots (of 32) for a campaign match: similarity >= 0.5 */
 #define FP_MAX_INPUT (1u << 20)  /* only the first 1 MB of text counts */
 #define FP_MAX_TOKEN 24          /* longer words are tracking tokens, not language */
-#define FP_SET_BITS 12           /* distinct-shingle counter: 4096 entries */
+#define FP_SET_BITS 12           /* distinct-shingle counter: at most 4096 entries */
 
 struct fp_state {
 	uint64_t ring[FP_SHINGLE]; /* hashes of the last tokens */
 	size_t n_tokens;
 	uint32_t slot[RP_FP_SLOTS];
 	uint64_t *set;             /* open-addressing set of shingle hashes */
+	size_t set_mask;           /* its size - 1, sized to the text (zeroing 32 KiB per message showed) */
 	size_t n_distinct;
 	char word[FP_MAX_TOKEN + 8];
 	size_t word_len;
@@ -61,7 +62,7 @@ static uint64_t fnv1a(const void *p, size_t n)
 /* set_insert - remember a shingle hash; true when it was new. */
 static bool set_insert(struct fp_state *st, uint64_t h)
 {
-	size_t mask = ((size_t)1 << FP_SET_BITS) - 1, i;
+	size_t mask = st->set_mask, i;
 
 	if (h == 0)
 		h = 1;
@@ -102,14 +103,17 @@ static void add_shingle(struct fp_state *st, uint64_t h)
 	}
 }
 
-/* shingle_hash - hash of the last n tokens in order. */
+/* shingle_hash - hash of the last n tokens in order: a different odd multiplier per position
+ * keeps it order-sensitive, one final mix spreads it (one mixer per shingle, not one per token). */
 static uint64_t shingle_hash(const struct fp_state *st, size_t n)
 {
+	static const uint64_t pos_mul[FP_SHINGLE] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
+						      0x165667b19e3779f9ULL, 0xd6e8feb86659fd93ULL };
 	uint64_t h = 0x243f6a8885a308d3ULL;
 
 	for (size_t k = 0; k < n; k++)
-		h = mix64(h ^ st->ring[(st->n_tokens - n + k) % FP_SHINGLE]);
-	return h;
+		h += st->ring[(st->n_tokens - n + k) % FP_SHINGLE] * pos_mul[k];
+	return mix64(h);
 }
 
 /* add_token - one token: push it and emit the shingle it completes. */
@@ -278,6 +282,25 @@ static size_t special_at(struct fp_state *st, const char *t, size_t i, size_t le
 	return j;
 }
 
+/* feed_ascii_word - the fast path of put_cp for a run of ASCII letters and digits (most of
+ * any text): the same effect as put_cp per byte, without its per-byte dispatch. Returns the
+ * index after the run. */
+static size_t feed_ascii_word(struct fp_state *st, const unsigned char *s, size_t i, size_t len)
+{
+	flush_cjk(st);
+	for (; i < len && ascii_is(s[i], ASCII_ALPHA | ASCII_DIGIT); i++) {
+		unsigned char c = s[i];
+		if (ascii_is(c, ASCII_DIGIT))
+			st->word_bad = true;
+		if (st->word_len + 4 > FP_MAX_TOKEN) {
+			st->word_bad = true;
+			continue;
+		}
+		st->word[st->word_len++] = (char)(ascii_is(c, ASCII_UPPER) ? c | 0x20 : c);
+	}
+	return i;
+}
+
 /* feed_text - normalise and tokenise the text. */
 static void feed_text(struct fp_state *st, const char *t, size_t len)
 {
@@ -289,6 +312,11 @@ static void feed_text(struct fp_state *st, const char *t, size_t len)
 		uint32_t cp;
 		if (boundary && s[i] < 0x80 && (e = special_at(st, t, i, len)) > i) {
 			i = e;
+			continue;
+		}
+		if (ascii_is(s[i], ASCII_ALPHA | ASCII_DIGIT)) {
+			i = feed_ascii_word(st, s, i, len);
+			boundary = false;
 			continue;
 		}
 		cp = fold_cp(utf8_next(s + i, len - i, &cl));
@@ -312,7 +340,11 @@ void rp_fingerprint_compute(const char *text, size_t len, struct rp_fingerprint 
 		return;
 	memset(&st, 0, sizeof(st));
 	memset(st.slot, 0xFF, sizeof(st.slot));
-	st.set = xcalloc((size_t)1 << FP_SET_BITS, sizeof(*st.set));
+	unsigned bits = 8;
+	while (bits < FP_SET_BITS && ((size_t)1 << bits) < len / 3) /* 2 slots per word or more */
+		bits++;
+	st.set_mask = ((size_t)1 << bits) - 1;
+	st.set = xcalloc(st.set_mask + 1, sizeof(*st.set));
 	feed_text(&st, text, len > FP_MAX_INPUT ? FP_MAX_INPUT : len);
 	if (st.n_tokens > 0 && st.n_tokens < FP_SHINGLE)
 		add_shingle(&st, shingle_hash(&st, st.n_tokens));
