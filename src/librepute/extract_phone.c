@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "repute/ascii.h"
 #include "repute/error.h"
 #include "repute/extract.h"
 #include "extract_priv.h"
@@ -327,7 +328,7 @@ void extract_phones(struct rp_extractor *x, struct rp_extract *e, const char *t,
 {
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)t[i];
-		if ((m[i] & XM_USED) || !(isdigit(c) || c == '+' || c == '(')) {
+		if ((m[i] & XM_USED) || !(ascii_is(c, ASCII_DIGIT) || c == '+' || c == '(')) {
 			i++;
 			continue;
 		}

@@ -96,10 +96,15 @@ static void add_shingle(struct fp_state *st, uint64_t h)
 	if (!set_insert(st, h))
 		return;
 	st->n_distinct++;
-	for (size_t i = 0; i < RP_FP_SLOTS; i++) {
-		uint32_t v = (uint32_t)((slot_mul[i] * h + slot_mul[RP_FP_SLOTS - 1 - i]) >> 32);
-		if (v < st->slot[i])
-			st->slot[i] = v;
+	for (size_t i = 0; i < RP_FP_SLOTS; i += 2) {
+		/* one multiply-add feeds two slots: its high half (a function of all of h) and
+		 * its low half (a bijection of h's low half); h is already uniformly mixed */
+		uint64_t v = slot_mul[i] * h + slot_mul[RP_FP_SLOTS - 1 - i];
+		uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
+		if (hi < st->slot[i])
+			st->slot[i] = hi;
+		if (lo < st->slot[i + 1])
+			st->slot[i + 1] = lo;
 	}
 }
 

@@ -137,7 +137,7 @@ static bool is_block(const char *t)
 		"head", "option", "figure", "figcaption", "fieldset", "legend", "caption",
 	};
 	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-		if (strcmp(t, blocks[i]) == 0)
+		if (t[0] == blocks[i][0] && strcmp(t, blocks[i]) == 0) /* first byte first: runs per tag */
 			return true;
 	return false;
 }
