@@ -1,0 +1,133 @@
+/* rf.h - private header of repute-filter, the mail provider's Postfix policy service.
+ *
+ * rf_main.c    arguments, config table, signals (SIGTERM stops, SIGHUP reloads the config)
+ * rf_server.c  TCP listener and one thread per connection (bounded), request loop, stats reply
+ * rf_policy.c  one decision: rate limits, DNSWL, DNSBL, SPF combined into one action
+ * rf_rate.c    per-client-IP and per-sender counters over a fixed window (bounded table)
+ * rf_spfdns.c  SPF DNS source: the system resolver, or a static record file (tests, offline)
+ * rf_stats.c   counters and their text form for the stats request
+ *
+ * The running configuration is a struct rf_gen: immutable, reference counted, replaced as a
+ * whole on SIGHUP. Each connection thread holds one generation plus its own per-thread resolver
+ * objects (libunbound context, libspf2 server) and swaps them at a request boundary when a
+ * newer generation is published. The DNSBL answer cache and the rate table are shared. */
+#ifndef RF_H
+#define RF_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "repute/buf.h"
+#include "repute/config.h"
+#include "repute/dnsbl.h"
+#include "repute/netaddr.h"
+#include "repute/policy.h"
+#include "repute/spf.h"
+
+struct rf_config {
+	char *listen;          /* ADDR:PORT */
+	long max_connections;
+	long idle_timeout;     /* seconds */
+	char *pidfile;
+	char *log_level;
+	struct cfg_list block; /* DNSBL zones */
+	struct cfg_list allow; /* DNSWL zones */
+	char *dns_server;      /* ADDR@PORT asked directly for every zone, or empty */
+	long dns_timeout_ms;
+	long reject_threshold; /* block-list hits needed to reject */
+	char *delist_url;      /* template: {ip} and {zone} replaced */
+	long cache_size;
+	bool spf_enable;
+	char *spf_dns;         /* "system" or a record file */
+	char *spf_fail;        /* reject | tag | ignore */
+	char *spf_softfail;    /* reject | tag | ignore */
+	char *spf_temperror;   /* defer | ignore */
+	long rate_window;      /* seconds */
+	long rate_client_max;  /* requests per client IP per window, 0 = off */
+	long rate_sender_max;  /* requests per sender per window, 0 = off */
+	long rate_entries;     /* table bound */
+	char *header;          /* name of the tag header */
+};
+extern const struct cfg_opt rf_config_table[];
+
+/* One immutable configuration generation. */
+struct rf_gen {
+	atomic_int refs;
+	unsigned long id;
+	struct rf_config cfg;
+	struct rp_dnsbl_conf dnsbl;
+};
+
+enum rf_action { RF_DUNNO = 0, RF_PREPEND, RF_REJECT, RF_DEFER, RF_NACTIONS };
+enum rf_spf_verdict { RF_SPF_IGNORE = 0, RF_SPF_TAG, RF_SPF_REJECT, RF_SPF_DEFER };
+
+struct rf_stats {
+	atomic_uint_fast64_t connections, connections_refused, requests, malformed, stats_requests;
+	atomic_uint_fast64_t actions[RF_NACTIONS];
+	atomic_uint_fast64_t dnsbl_listed, dnsbl_allowed, dnsbl_errors, dnsbl_timeouts, dnsbl_cache_hits;
+	atomic_uint_fast64_t spf[7];
+	atomic_uint_fast64_t rate_client, rate_sender;
+	atomic_uint_fast64_t reloads;
+};
+
+struct rf_rate;
+
+struct rf_server {
+	pthread_mutex_t gen_lock;
+	struct rf_gen *gen;          /* current generation */
+	struct rp_dnsbl_cache *cache;
+	struct rf_rate *rate;
+	struct rf_stats stats;
+	atomic_int nconn;
+	atomic_bool stop;
+	int listen_fd;
+	const char *config_path;
+	time_t started;
+};
+
+/* Per connection-thread state. */
+struct rf_worker {
+	struct rf_server *srv;
+	struct rf_gen *gen;
+	struct rp_dnsbl *dnsbl;
+	struct rp_spf *spf;
+};
+
+/* rf_main.c */
+struct rf_gen *rf_gen_load(const char *path, bool fatal);
+struct rf_gen *rf_gen_acquire(struct rf_server *s);
+void rf_gen_release(struct rf_gen *g);
+
+/* rf_server.c */
+/* rf_server_listen - bind and listen on cfg.listen; fatal on error (start-up only). */
+void rf_server_listen(struct rf_server *s);
+/* rf_server_run - accept connections until s->stop, then end them all and return. */
+void rf_server_run(struct rf_server *s);
+
+/* rf_policy.c */
+/* rf_worker_sync - make the worker's resolvers match the current generation. */
+void rf_worker_sync(struct rf_worker *w);
+void rf_worker_fini(struct rf_worker *w);
+/* rf_decide - answer one smtpd_access_policy request into out ("action=...\n\n"). */
+void rf_decide(struct rf_worker *w, const struct rp_policy_req *req, struct buf *out);
+
+/* rf_rate.c */
+struct rf_rate *rf_rate_new(long max_entries);
+struct rf_rate *rf_rate_free(struct rf_rate *r);
+/* rf_rate_hit - count one event for key; returns the count within the current window. */
+long rf_rate_hit(struct rf_rate *r, const char *key, long window);
+
+/* rf_spfdns.c */
+/* rf_spf_new - an SPF checker for the configured source; NULL with a log line on failure. */
+struct rp_spf *rf_spf_new(const struct rf_config *cfg);
+/* rf_spfdns_check - load-test a record file at startup; returns false with a log line. */
+bool rf_spfdns_check(const char *path);
+
+/* rf_stats.c */
+void rf_stats_format(struct rf_server *s, struct buf *out);
+
+#define RF_INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+
+#endif
