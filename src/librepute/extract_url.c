@@ -235,6 +235,23 @@ static size_t label_len(const char *t, size_t i, size_t len)
 	return j - i > 63 ? 0 : j - i;
 }
 
+/* separator_may_follow - whether sep_kind could find a separator at i: the cheap test that
+ * lets ordinary words skip chain_parse. */
+static bool separator_may_follow(const char *t, size_t i, size_t len)
+{
+	size_t j = skip_ws(t, i, len);
+
+	if (j >= len)
+		return false;
+	switch (t[j]) {
+	case '.': case '[': case '(': case '{':
+		return true;
+	case 'd': case 'D':
+		return j > i; /* " dot " needs white space before it */
+	}
+	return false;
+}
+
 struct chain {
 	size_t end;            /* input index after the last label */
 	size_t n_labels;
@@ -336,6 +353,12 @@ static void defang(struct rp_extractor *x, const struct text *in, struct text *o
 		}
 		if (boundary && is_label((unsigned char)t[i])) {
 			struct chain c;
+			size_t ll = label_len(t, i, len);
+			if (ll > 0 && !separator_may_follow(t, i + ll, len)) { /* most words: no chain */
+				text_copy(o, t + i, m + i, ll);
+				i += ll;
+				continue;
+			}
 			chain_parse(t, i, len, &c);
 			if (chain_accept(x, t, len, &c)) {
 				chain_emit(t, m, &c, o);
