@@ -12,6 +12,7 @@ static const struct cli_command commands[] = {
 		     "[--config FILE] FILE|-...",
 	  "analyse reported messages and print their evidence as JSON (one line per file when several)",
 	  cli_analyze },
+	{ "key create", "--db PATH --name NAME [--role ROLE]", "create an API key (printed once) for a reporter", cli_key_create },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

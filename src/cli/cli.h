@@ -16,5 +16,6 @@ struct cli_command {
 int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cli_analyze(int argc, char **argv);
+int cli_key_create(int argc, char **argv);
 
 #endif
