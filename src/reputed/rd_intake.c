@@ -130,11 +130,14 @@ static void sources_add_addr(struct sources *s, const struct rp_addr *a)
 		sources_add(s, kind, value);
 }
 
-/* sources_add_found - domains and phone numbers the extractor found. */
+/* sources_add_found - registrable domains of URLs and phone numbers the extractor found.
+ * Domains of e-mail addresses are not sources: the sender of much spam is a freemail account,
+ * and a complaint centre must never blame 163.com or gmail.com for one of their users. */
 static void sources_add_found(struct sources *s, const struct rp_extract *found)
 {
-	for (size_t i = 0; i < found->domains.n; i++)
-		sources_add(s, RP_SRC_DOMAIN, found->domains.items[i]);
+	for (size_t i = 0; i < found->n_urls; i++)
+		if (found->urls[i].domain && *found->urls[i].domain)
+			sources_add(s, RP_SRC_DOMAIN, found->urls[i].domain);
 	for (size_t i = 0; i < found->phones.n; i++)
 		sources_add(s, RP_SRC_PHONE, found->phones.items[i]);
 }
