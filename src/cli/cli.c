@@ -12,6 +12,8 @@ static const struct cli_command commands[] = {
 		     "[--config FILE] FILE|-...",
 	  "analyse reported messages and print their evidence as JSON (one line per file when several)",
 	  cli_analyze },
+	{ "zone compile", "--zone NAME --out FILE [--serial N] [--ttl SECONDS] TYPE:FILE[,FILE...]...",
+	  "compile rbldnsd dataset files into a repute-dns zone snapshot", cli_zone_compile },
 	{ "key create", "--db PATH --name NAME [--role ROLE]", "create an API key (printed once) for a reporter", cli_key_create },
 };
 

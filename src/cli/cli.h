@@ -17,5 +17,6 @@ int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((forma
 
 int cli_analyze(int argc, char **argv);
 int cli_key_create(int argc, char **argv);
+int cli_zone_compile(int argc, char **argv);
 
 #endif
