@@ -17,6 +17,8 @@ int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((forma
 
 int cli_analyze(int argc, char **argv);
 int cli_key_create(int argc, char **argv);
+int cli_train(int argc, char **argv);
+int cli_classify(int argc, char **argv);
 int cli_zone_compile(int argc, char **argv);
 
 #endif

@@ -4,7 +4,7 @@
  * (GB2312/GBK -> GB18030, Big5 -> CP950, ISO-8859-1/US-ASCII -> windows-1252, KS C 5601 ->
  * CP949). Conversion goes through iconv; every invalid or truncated sequence becomes U+FFFD
  * and conversion carries on, so no input can make it fail. Unknown labels fall back to
- * "UTF-8 if it is valid, else GB18030 if it is valid, else windows-1252".
+ * "UTF-8 if it is valid, else GB18030 if it is valid and mostly high bytes, else windows-1252".
  *
  * glibc loads a gconv module (GB18030.so, GBK.so, ...) on iconv_open and unloads it on the
  * last iconv_close, which made a GB2312 message cost a dlopen + dlclose per part (3x slower
@@ -223,14 +223,27 @@ static bool convert(struct buf *out, const char *charset, const char *data, size
 	return true;
 }
 
-/* guess_to_utf8 - no usable label: UTF-8, else strict GB18030, else windows-1252. */
+/* mostly_high_bytes - at least a quarter of the bytes are >= 0x80, as in any text written in
+ * a double-byte Chinese charset; Latin-1 prose has a few percent. */
+static bool mostly_high_bytes(const char *data, size_t len)
+{
+	size_t high = 0;
+
+	for (size_t i = 0; i < len; i++)
+		high += (unsigned char)data[i] >= 0x80;
+	return high * 4 >= len;
+}
+
+/* guess_to_utf8 - no usable label: UTF-8, else GB18030 when the bytes look like double-byte
+ * text and convert strictly, else windows-1252. GB18030 accepts almost any pair of bytes, so
+ * without the share test a lone Latin-1 byte (0xA0) swallowed the letter after it. */
 static void guess_to_utf8(struct buf *out, const char *data, size_t len)
 {
 	if (utf8_valid(data, len) || memchr(data, '\0', len) != NULL) {
 		utf8_repair(out, data, len);
 		return;
 	}
-	if (convert(out, "GB18030", data, len, true))
+	if (mostly_high_bytes(data, len) && convert(out, "GB18030", data, len, true))
 		return;
 	if (!convert(out, "WINDOWS-1252", data, len, false))
 		utf8_repair(out, data, len);

@@ -7,7 +7,8 @@
 set -u
 BIN=${REPUTE_BIN:?}; TMP=${REPUTE_TMP:-/tmp/repute-dns-config}
 rm -rf "$TMP"; mkdir -p "$TMP"; cd "$TMP" || exit 1
-PORT=$((20000 + ($$ + 7919) % 20000))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+PORT=$(free_ports 1)
 fails=0; pid=
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }

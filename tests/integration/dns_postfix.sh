@@ -13,7 +13,8 @@ for x in "$POSTFIX" swaks unshare; do command -v "$x" > /dev/null || { echo "$x 
 id postfix > /dev/null 2>&1 && getent group postdrop > /dev/null || { echo "no postfix user/postdrop group: skipped"; exit 0; }
 rm -rf "$TMP"; mkdir -p "$TMP"; cd "$TMP" || exit 1
 chmod 755 "$TMP"
-SMTP_PORT=$((21000 + ($$ + 3001) % 14000))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+SMTP_PORT=$(free_ports 1)
 DNS_ADDR=127.53.$(( ($$ % 250) + 1 )).1
 PF=$TMP/pf
 fails=0; pid=

@@ -8,7 +8,8 @@
 set -u
 BIN=${REPUTE_BIN:?}; TMP=${REPUTE_TMP:-/tmp/repute-dns-it}
 rm -rf "$TMP"; mkdir -p "$TMP"; cd "$TMP" || exit 1
-PORT=$((20000 + $$ % 20000)); MPORT=$((PORT + 1))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+read -r PORT MPORT <<<"$(free_ports 2)"
 fails=0; pid=
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }

@@ -5,7 +5,8 @@
 set -u
 BIN=${REPUTE_BIN:?}; SRC=${REPUTE_SRC:?}; TMP=${REPUTE_TMP:-/tmp/repute-dns-sa}
 rm -rf "$TMP"; mkdir -p "$TMP"; cd "$TMP" || exit 1
-PORT=$((20000 + ($$ + 1237) % 20000))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+PORT=$(free_ports 1)
 fails=0; pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; }
 trap cleanup EXIT

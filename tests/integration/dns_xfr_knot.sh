@@ -8,7 +8,8 @@ set -u
 BIN=${REPUTE_BIN:?}; TMP=${REPUTE_TMP:-/tmp/repute-dns-knot}
 command -v knotd > /dev/null || { echo "knotd not installed: skipped"; exit 0; }
 rm -rf "$TMP"; mkdir -p "$TMP/knot/db" "$TMP/knot/zones"; cd "$TMP" || exit 1
-PORT=$((20000 + ($$ + 4409) % 20000)); KPORT=$((PORT + 1))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+read -r PORT KPORT <<<"$(free_ports 2)"
 fails=0; pid=; kpid=
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }

@@ -12,7 +12,8 @@ command -v rbldnsd >/dev/null || command -v /usr/sbin/rbldnsd >/dev/null || { ec
 RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
 cd "$T" || exit 1
 chmod 755 "$T"
-DNS_PORT=$((20000 + $$ % 15000)); POL_PORT=$((DNS_PORT + 1)); DEAD_PORT=$((DNS_PORT + 2))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+read -r DNS_PORT POL_PORT DEAD_PORT <<<"$(free_ports 3)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT

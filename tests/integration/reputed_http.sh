@@ -6,13 +6,14 @@
 # limit (429 with Retry-After) and a clean SIGTERM shutdown.
 set -u
 . "$(dirname "$0")/lib/common.sh"
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
 
 R="$REPUTE_BIN/repute"
 D="$REPUTE_BIN/reputed"
 S="$REPUTE_SRC/samples"
 DB="$T/repute.db"
 SECRET="gateway-shared-secret"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_ports 1)
 U="http://127.0.0.1:$PORT"
 PID=
 

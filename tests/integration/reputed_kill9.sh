@@ -5,13 +5,14 @@
 # original byte for byte, and the database must pass PRAGMA integrity_check.
 set -u
 . "$(dirname "$0")/lib/common.sh"
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
 
 R="$REPUTE_BIN/repute"
 D="$REPUTE_BIN/reputed"
 S="$REPUTE_SRC/samples"
 DB="$T/repute.db"
 WORKERS=${KILL9_WORKERS:-6}
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_ports 1)
 U="http://127.0.0.1:$PORT"
 PID=
 WPIDS=()

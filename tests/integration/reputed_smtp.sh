@@ -10,9 +10,8 @@ set -u
 D="$REPUTE_BIN/reputed"
 S="$REPUTE_SRC/samples"
 DB="$T/repute.db"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-HP=$(free_port)
-SP=$(free_port)
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+read -r HP SP <<<"$(free_ports 2)"
 PID=
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; true; }
 trap cleanup EXIT
