@@ -6,6 +6,10 @@
  * rf_rate.c    per-client-IP and per-sender counters over a fixed window (bounded table)
  * rf_spfdns.c  SPF DNS source: the system resolver, or a static record file (tests, offline)
  * rf_stats.c   counters and their text form for the stats request
+ * rf_milter.c  the milter (libmilter) in a child process: collect, score, tag/quarantine/reject
+ * rf_milter_score.c  the milter's verdict: content score + policy points, action by thresholds
+ * rf_quarantine.c  --quarantine-list / --quarantine-release (re-inject, train as ham)
+ * rf_audit.c   --audit-postfix: warnings about a Postfix configuration (postconf output)
  *
  * The running configuration is a struct rf_gen: immutable, reference counted, replaced as a
  * whole on SIGHUP. Each connection thread holds one generation plus its own per-thread resolver
@@ -18,6 +22,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "repute/buf.h"
 #include "repute/config.h"
@@ -49,6 +55,14 @@ struct rf_config {
 	long rate_sender_max;  /* requests per sender per window, 0 = off */
 	long rate_entries;     /* table bound */
 	char *header;          /* name of the tag header */
+	char *milter_listen;   /* libmilter socket spec, empty = no milter */
+	char *milter_tokens;   /* classifier token DB directory, empty = no content scoring */
+	long milter_max_size;  /* bytes collected per message */
+	long milter_tag, milter_quarantine, milter_reject; /* score thresholds, 0 = off */
+	long milter_dnsbl_points, milter_spf_points;
+	char *milter_subject_tag;
+	char *quarantine_path;  /* SQLite file, empty = Postfix hold queue */
+	char *release_command;  /* re-injection command, "-f SENDER -- RCPT..." appended */
 };
 extern const struct cfg_opt rf_config_table[];
 
@@ -127,6 +141,23 @@ bool rf_spfdns_check(const char *path);
 
 /* rf_stats.c */
 void rf_stats_format(struct rf_server *s, struct buf *out);
+
+/* rf_milter.c */
+/* rf_milter_start - fork the milter process when cfg.milter_listen is set; its pid or 0. */
+pid_t rf_milter_start(struct rf_server *s);
+/* rf_milter_signal - pass a reload (SIGHUP) or stop (SIGTERM) to the milter process; stop waits. */
+void rf_milter_signal(pid_t pid, int sig);
+/* rf_milter_reap - after SIGCHLD: true (and logged) when the milter process has ended. */
+bool rf_milter_reap(pid_t pid);
+
+/* rf_quarantine.c */
+/* rf_quarantine_cmd - run --quarantine-list RCPT or --quarantine-release ID; returns the exit status. */
+int rf_quarantine_cmd(const struct rf_config *cfg, const char *list_rcpt, const char *release_id);
+
+/* rf_audit.c */
+/* rf_audit_postfix - check postconf output (file, or run postconf when path is NULL or a directory);
+ * returns the exit status: 0 no warnings, 1 warnings, 2 could not read. */
+int rf_audit_postfix(const char *path, FILE *out);
 
 #define RF_INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 

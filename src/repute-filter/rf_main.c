@@ -57,18 +57,46 @@ const struct cfg_opt rf_config_table[] = {
 	{ "rate", "entries", CFG_INT, "100000", 16, 100000000, OFF(rate_entries),
 	  "clients and senders tracked at once" },
 	{ "filter", "header", CFG_STR, "X-Spam-Repute", 0, 0, OFF(header), "header prepended when tagging" },
+	{ "milter", "listen", CFG_STR, NULL, 0, 0, OFF(milter_listen),
+	  "milter socket (inet:PORT@127.0.0.1 or unix:/path); empty: no milter" },
+	{ "milter", "tokens", CFG_STR, NULL, 0, 0, OFF(milter_tokens),
+	  "content classifier token database (directory, `repute train`); empty: no content scoring" },
+	{ "milter", "max_size", CFG_SIZE, "10M", 1024, 1073741824, OFF(milter_max_size),
+	  "bytes of a message collected and scored; larger messages are not content-scored" },
+	{ "milter", "tag_score", CFG_INT, "70", 0, 1000, OFF(milter_tag),
+	  "score at which X-Spam-Flag: YES and the subject tag are added (0: never)" },
+	{ "milter", "quarantine_score", CFG_INT, "90", 0, 1000, OFF(milter_quarantine),
+	  "score at which the message is quarantined (0: never)" },
+	{ "milter", "reject_score", CFG_INT, "0", 0, 1000, OFF(milter_reject),
+	  "score at which the message is rejected with 550 5.7.1 (0: never)" },
+	{ "milter", "dnsbl_points", CFG_INT, "30", 0, 1000, OFF(milter_dnsbl_points),
+	  "points per block list listing the client (below the policy's reject threshold)" },
+	{ "milter", "spf_points", CFG_INT, "20", 0, 1000, OFF(milter_spf_points),
+	  "points for SPF fail or softfail of the sender" },
+	{ "milter", "subject_tag", CFG_STR, NULL, 0, 0, OFF(milter_subject_tag),
+	  "prefix for the Subject of tagged messages, e.g. [SPAM]; empty: subject unchanged" },
+	{ "quarantine", "path", CFG_STR, NULL, 0, 0, OFF(quarantine_path),
+	  "SQLite file of quarantined messages; empty: Postfix's hold queue (milter quarantine)" },
+	{ "quarantine", "release_command", CFG_STR, "/usr/sbin/sendmail -G -i", 0, 0, OFF(release_command),
+	  "re-injects a released message (stdin); \"-f SENDER -- RCPT...\" is appended" },
 	CFG_END,
 };
 
 static struct rf_server server;
 static unsigned long gen_counter;
+static pid_t milter_pid;                        /* rf_milter.c child, 0 = none */
+static const char *opt_qlist, *opt_qrelease;    /* --quarantine-list RCPT, --quarantine-release ID */
+static const char *opt_audit;                   /* --audit-postfix [FILE] */
+static bool opt_audit_set;
 
 /* usage - synopsis on stderr; exits 2. */
 static void usage(void)
 {
 	fprintf(stderr, "usage: repute-filter [--config FILE] [-n|--foreground] [--debug] [--set SECTION.NAME=VALUE]...\n"
 			"       repute-filter --check-config [--config FILE]\n"
-			"       repute-filter --sample-config\n");
+			"       repute-filter --sample-config\n"
+			"       repute-filter [--config FILE] --quarantine-list RCPT|all | --quarantine-release ID\n"
+			"       repute-filter --audit-postfix [FILE|DIR]\n");
 	exit(2);
 }
 
@@ -224,7 +252,9 @@ static bool parse_args(int argc, char **argv, struct cfg_list *sets, bool *check
 		{ "config", required_argument, NULL, 'c' }, { "foreground", no_argument, NULL, 'n' },
 		{ "check-config", no_argument, NULL, 'C' }, { "sample-config", no_argument, NULL, 'S' },
 		{ "debug", no_argument, NULL, 'd' }, { "set", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },
+		{ "quarantine-list", required_argument, NULL, 'Q' }, { "quarantine-release", required_argument, NULL, 'R' },
+		{ "audit-postfix", optional_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
 	};
 	bool fg = false;
 	int c;
@@ -235,6 +265,9 @@ static bool parse_args(int argc, char **argv, struct cfg_list *sets, bool *check
 		case 'n': fg = true; break;
 		case 'C': *check_only = true; fg = true; break;
 		case 'S': cfg_write_sample(rf_config_table, stdout); exit(0);
+		case 'Q': opt_qlist = optarg; *check_only = true; fg = true; break;
+		case 'R': opt_qrelease = optarg; *check_only = true; fg = true; break;
+		case 'A': opt_audit = optarg; opt_audit_set = true; break;
 		case 'd': log_set_level(LOGL_DEBUG); break;
 		case 's':
 			sets->items = xreallocarray(sets->items, sets->n + 1, sizeof(char *));
@@ -243,6 +276,8 @@ static bool parse_args(int argc, char **argv, struct cfg_list *sets, bool *check
 		default: usage();
 		}
 	}
+	if (opt_audit_set && opt_audit == NULL && optind + 1 == argc)
+		opt_audit = argv[optind++]; /* --audit-postfix FILE as well as --audit-postfix=FILE */
 	if (optind != argc)
 		usage();
 	return fg;
@@ -274,7 +309,13 @@ static void signal_loop(struct rf_server *s, const sigset_t *set)
 		int sig = 0;
 		if (sigwait(set, &sig) != 0)
 			continue;
+		if (sig == SIGCHLD) {
+			if (rf_milter_reap(milter_pid))
+				milter_pid = 0;
+			continue;
+		}
 		if (sig == SIGHUP) {
+			rf_milter_signal(milter_pid, SIGHUP);
 			reload(s);
 			continue;
 		}
@@ -293,9 +334,16 @@ int main(int argc, char **argv)
 
 	log_init("repute-filter", false, LOGL_INFO);
 	fg = parse_args(argc, argv, &sets, &check_only);
+	if (opt_audit_set)
+		return rf_audit_postfix(opt_audit, stdout);
 	server.gen = rf_gen_load(server.config_path, true);
 	apply_sets(server.gen, &sets);
 	xfree(sets.items);
+	if (opt_qlist != NULL || opt_qrelease != NULL) {
+		int st = rf_quarantine_cmd(&server.gen->cfg, opt_qlist, opt_qrelease);
+		rf_gen_release(server.gen);
+		return st;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		rf_gen_release(server.gen);
@@ -308,8 +356,10 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD); /* the milter process (rf_milter.c) */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	milter_pid = rf_milter_start(&server); /* before any thread: it forks */
 	pthread_mutex_init(&server.gen_lock, NULL);
 	server.cache = rp_dnsbl_cache_new((size_t)server.gen->cfg.cache_size);
 	server.rate = rf_rate_new(server.gen->cfg.rate_entries);
@@ -320,6 +370,7 @@ int main(int argc, char **argv)
 	if (pthread_create(&tid, NULL, accept_thread, &server) != 0)
 		log_fatal("pthread_create");
 	signal_loop(&server, &set);
+	rf_milter_signal(milter_pid, SIGTERM);
 	atomic_store(&server.stop, true);
 	pthread_join(tid, NULL); /* returns once every connection thread has ended */
 	rf_gen_release(server.gen);
