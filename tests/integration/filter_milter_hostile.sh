@@ -8,7 +8,8 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 "$REPUTE_BIN/repute-filter" --sample-config 2>/dev/null | grep -q '^\[milter\]' || { echo "no milter: skipped"; exit 0; }
 cd "$T" || exit 1
-POL_PORT=$((24000 + $$ % 11000)); MILTER_PORT=$((POL_PORT + 1))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+read -r POL_PORT MILTER_PORT <<<"$(free_ports 2)"
 fpid=
 cleanup() { [ -n "$fpid" ] && kill "$fpid" 2>/dev/null; }
 trap cleanup EXIT

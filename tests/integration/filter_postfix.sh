@@ -20,9 +20,8 @@ id postfix >/dev/null 2>&1 || { echo "no postfix user: skipped"; exit 0; }
 getent group postdrop >/dev/null || { echo "no postdrop group: skipped"; exit 0; }
 cd "$T" || exit 1
 chmod 755 "$T"
-BASE=$((21000 + $$ % 14000))
-DNS_PORT=$BASE; POL_PORT=$((BASE + 1)); DEAD_PORT=$((BASE + 2)); SMTP_PORT=$((BASE + 3))
-MILTER_PORT=$((BASE + 4))
+. "$REPUTE_SRC/tests/integration/lib/ports.sh"
+read -r DNS_PORT POL_PORT DEAD_PORT SMTP_PORT MILTER_PORT <<<"$(free_ports 5)"
 PF=$T/pf
 PF_OWN=""
 # Postfix's daemons (user postfix) must reach the queue and the Maildir: if $T is below a private
