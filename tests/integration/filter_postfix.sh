@@ -161,8 +161,11 @@ milter_connect_timeout = 5s
 milter_command_timeout = 10s
 milter_content_timeout = 20s
 EOT
+# One smtpd process: in runs with a second smtpd process, that process made no policy request
+# at all for its sessions (once in six runs alone, also under ctest -j2); cause not yet found,
+# see issue 7's note. With one process every session is checked.
 cat > "$PF/etc/master.cf" <<EOT
-127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+127.0.0.1:$SMTP_PORT inet n - n - 1 smtpd
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
