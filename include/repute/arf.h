@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "repute/buf.h"
 #include "repute/error.h"
 #include "repute/extract.h"
 #include "repute/message.h"
@@ -47,5 +48,29 @@ struct rp_arf {
  * in diag when it claims to be one but the report part is malformed. */
 int rp_arf_parse(const struct rp_message *m, struct rp_arf **out, struct rp_diag *diag);
 struct rp_arf *rp_arf_free(struct rp_arf *arf);
+
+/* Building a report (src/librepute/arf_write.c): what goes into the message/feedback-report
+ * part and the report's own header. Strings are borrowed; NULL leaves a field out (or takes the
+ * fallback named). None may contain CR or LF (RP_EINVAL). */
+struct rp_arf_build_in {
+	const char *feedback_type;      /* NULL: "abuse" */
+	const char *user_agent;         /* NULL: "repute/1" */
+	const char *original_mail_from; /* NULL: the original's Return-Path, if any */
+	const char *source_ip;          /* the origin (rp_analyze), NULL: no Source-IP */
+	const char *arrival_date;       /* NULL: the date of the original's first Received, else its Date */
+	const char *reporting_mta;      /* host name, written "dns; NAME" */
+	const char *from, *to;          /* the report's From and To (required) */
+	const char *redact_user;        /* the reporting user's address: replaced by RP_REDACTED_ADDR
+					 * everywhere in the attached original and never written */
+	long long date;                 /* the report's Date, unix time */
+};
+
+/* rp_arf_build - append an RFC 5965 report about the message orig[0..len) to out (may move
+ * out->data): multipart/report; report-type=feedback-report with a text part, the
+ * message/feedback-report part and the (redacted) original as message/rfc822. Lines end as
+ * the original's do (CRLF or LF). *n_redacted (may be NULL) gets the replacements made.
+ * RP_EINVAL (diag says which field) on a bad field; RP_ENOTMAIL when orig has no header. */
+int rp_arf_build(const struct rp_arf_build_in *in, const char *orig, size_t len, struct buf *out,
+		 size_t *n_redacted, struct rp_diag *diag);
 
 #endif

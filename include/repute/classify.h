@@ -100,6 +100,9 @@ struct rp_classify_params {
 	size_t max_sig;     /* at most this many most extreme tokens (default 20; 1..256) */
 	unsigned min_count; /* ignore tokens seen in fewer trained messages (default 2) */
 	size_t max_per_class; /* at most this many of the header, HTML and meta classes each (default 5; 0 = no limit) */
+	uint64_t large_n;   /* once the database holds this many messages of each class (default 0 = never), */
+	double large_min_dev; /* min_dev becomes at least this (default 0.4) */
+	size_t large_max_sig; /* and max_sig this (default 256: every token that passes) */
 	double spam_cutoff; /* score >= spam_cutoff: spam (default 0.70) */
 	double ham_cutoff;  /* score <= ham_cutoff: ham (default 0.30); between: unsure */
 };

@@ -126,6 +126,8 @@ struct rp_principal {
 };
 
 struct rp_store;
+struct rp_store_listing_ops; /* listings, providers, delisting requests: see repute/listing.h */
+struct rp_store_user_ops;    /* console users and sessions: see the end of this header */
 
 /* The callbacks a back end provides; see the rp_store_* functions for each contract. */
 struct rp_store_ops {
@@ -159,6 +161,8 @@ struct rp_store_ops {
 	int (*report_search_json)(void *impl, const struct rp_report_query *q, json_t **out);
 	int (*campaign_json)(void *impl, int64_t id, json_t **out);
 	int (*sweep_raw)(void *impl, int64_t before, size_t limit, int64_t *n, struct rp_diag *diag);
+	const struct rp_store_listing_ops *listing; /* listing storage (repute/listing.h) */
+	const struct rp_store_user_ops *users;      /* console accounts and sessions (below) */
 };
 
 /* rp_store_open - open (creating if needed) and migrate to the current schema version.
@@ -248,6 +252,62 @@ int rp_store_audit_json(struct rp_store *st, const char *object, size_t limit, j
 /* rp_id_new - prefix + 26 Crockford base32 characters of (48-bit ms time, 80 random bits). */
 void rp_id_new(char prefix, char out[RP_REPORT_ID_LEN]);
 
+/* rp_store_backend - the back end's callbacks and connection, for modules that keep their
+ * own group of callbacks (the listing storage in listing_store.c). */
+const struct rp_store_ops *rp_store_backend(struct rp_store *st, void **impl);
+
 extern const struct rp_store_ops rp_store_sqlite_ops;
+
+/* Console accounts (docs/web-console.md): a user logs in with a password (argon2id,
+ * crypto_pwhash_str) and files reports as its own reporter (same name, created with it).
+ * A session is a random token given to the browser once; the database keeps its
+ * BLAKE2b-256 hash, the user, a CSRF token and an expiry. */
+#define RP_TOKEN_LEN 48 /* 32 random bytes as base64url (43 characters) + NUL, like a key */
+
+struct rp_user {
+	int64_t id;
+	char name[64];
+	char reporter_id[32];
+	char role[16];
+};
+
+struct rp_store_user_ops {
+	int (*user_add)(void *impl, const char *name, const char *reporter_id, const char *role,
+			const char *pwhash, int64_t *id, struct rp_diag *diag);
+	/* user_get - the enabled user named name and its password hash (pwhash_len bytes). */
+	int (*user_get)(void *impl, const char *name, struct rp_user *out, char *pwhash, size_t pwhash_len);
+	int (*session_add)(void *impl, const char *hash_hex, int64_t user_id, const char *csrf, int64_t expires_at,
+			   struct rp_diag *diag);
+	int (*session_get)(void *impl, const char *hash_hex, int64_t now, struct rp_user *out,
+			   char csrf[RP_TOKEN_LEN]);
+	int (*session_del)(void *impl, const char *hash_hex, int64_t now, struct rp_diag *diag);
+	int (*case_queue_json)(void *impl, const char *state, size_t limit, json_t **out);
+};
+
+/* rp_user_role_valid - public, reporter, provider, partner, analyst, admin. */
+bool rp_user_role_valid(const char *role);
+/* rp_store_user_create - hash password (argon2id) and add the user, with the reporter of
+ * the same name (created with role when missing), audited as user.create by actor.
+ * RP_EEXIST when the user name is taken, RP_EINVAL for a bad role or an empty password. */
+int rp_store_user_create(struct rp_store *st, const char *name, const char *role, const char *password,
+			 const char *actor, int64_t *id, struct rp_diag *diag);
+/* rp_store_user_login - the user when name and password match; RP_ENOTFOUND otherwise
+ * (an unknown name costs the same hashing as a wrong password). */
+int rp_store_user_login(struct rp_store *st, const char *name, const char *password, struct rp_user *out);
+/* rp_store_session_create - a new session for user_id lasting ttl seconds: its token (given
+ * to the browser only) and CSRF token into the out arrays. Expired sessions are dropped. */
+int rp_store_session_create(struct rp_store *st, int64_t user_id, int64_t ttl, char token[RP_TOKEN_LEN],
+			    char csrf[RP_TOKEN_LEN], struct rp_diag *diag);
+/* rp_store_session_get - the user and CSRF token of a live session; RP_ENOTFOUND when the
+ * token is unknown, expired or its user disabled. */
+int rp_store_session_get(struct rp_store *st, const char *token, struct rp_user *out, char csrf[RP_TOKEN_LEN]);
+/* rp_store_session_delete - end a session (logout); unknown tokens are not an error. */
+int rp_store_session_delete(struct rp_store *st, const char *token, struct rp_diag *diag);
+/* rp_store_case_queue_json - {"cases": [{"id", "state", "kind", "value", "reports",
+ * "reporters", "opened_at", "updated_at", "last_report"}]} in state (NULL: new), oldest
+ * update first, at most limit (1..500). Caller json_decref's *out. */
+int rp_store_case_queue_json(struct rp_store *st, const char *state, size_t limit, json_t **out);
+/* rp_random_token - 32 random bytes as base64url without padding. */
+void rp_random_token(char out[RP_TOKEN_LEN]);
 
 #endif

@@ -19,6 +19,18 @@ static const struct cli_command commands[] = {
 	{ "zone compile", "--zone NAME --out FILE [--serial N] [--ttl SECONDS] TYPE:FILE[,FILE...]...",
 	  "compile rbldnsd dataset files into a repute-dns zone snapshot", cli_zone_compile },
 	{ "key create", "--db PATH --name NAME [--role ROLE]", "create an API key (printed once) for a reporter", cli_key_create },
+	{ "import", "--format mbox|maildir|arf (--db PATH [--reporter NAME] | --url URL --key KEY) [--no-progress] PATH",
+	  "bulk import of reported messages with a summary (accepted, duplicates, rejected by reason)", cli_import },
+	{ "list", "--db PATH --reason TEXT [--days N] [--actor NAME] VALUE",
+	  "list an address, /64, CIDR, domain or +number by hand (return code 127.0.0.5)", cli_list },
+	{ "delist", "--db PATH --reason TEXT [--actor NAME] VALUE", "end a listing by hand", cli_delist },
+	{ "whitelist", "--db PATH --provider NAME [--contact ADDR] [--network CIDR] [--domain NAME] [--remove] "
+		       "--reason TEXT", "maintain the certified provider registry (never listed automatically)", cli_whitelist },
+	{ "user create", "--db PATH --name NAME --role ROLE < PASSWORD", "add a web console user (password on stdin)", cli_user_create },
+	{ "stats listings", "--db PATH [--days N]", "fairness figures of the listings as JSON", cli_stats_listings },
+	{ "scan-relay", "[--helo NAME] [--outside DOMAIN] [--local-domain DOMAIN] [--starttls] [--submission[=PORT]] "
+			"[--allow-private] [--rate N] [--timeout S] [--json] HOST[:PORT]",
+	  "test an SMTP server for open relaying (never sends DATA)", cli_scan_relay },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

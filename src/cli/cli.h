@@ -16,9 +16,17 @@ struct cli_command {
 int cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 int cli_analyze(int argc, char **argv);
-int cli_key_create(int argc, char **argv);
 int cli_train(int argc, char **argv);
 int cli_classify(int argc, char **argv);
+
 int cli_zone_compile(int argc, char **argv);
+int cli_key_create(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_delist(int argc, char **argv);
+int cli_whitelist(int argc, char **argv);
+int cli_stats_listings(int argc, char **argv);
+int cli_user_create(int argc, char **argv);
+int cli_scan_relay(int argc, char **argv);
 
 #endif

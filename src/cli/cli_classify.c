@@ -5,7 +5,8 @@
  *           (standard input); --files-from FILE|- reads one input path per line. Counts are committed
  *           every N messages (default 10000) in one LMDB transaction each. Unparsable messages are skipped
  *           with a warning. Exit 0, or 1 when an input could not be read or nothing could be trained.
- * classify: repute classify --db PATH [--tokens] [--spam-cutoff X] [--ham-cutoff X] [--files-from F] FILE...
+ * classify: repute classify --db PATH [--tokens] [--spam-cutoff X] [--ham-cutoff X] [--param NAME=X]...
+ *           [--files-from F] FILE...
  *           prints "FILE VERDICT SCORE" per message (VERDICT spam|unsure|ham, SCORE 0..1 with 4 decimals).
  *           A file that is not a mail message gives an error line on stderr and exit status 1 at the end.
  * Arguments are read in order (no permutation): --spam and --ham switch the class of the inputs after them. */
@@ -258,6 +259,44 @@ static bool parse_cutoff(const char *s, double *out)
 	return true;
 }
 
+/* parse_param - "NAME=VALUE" for --param: robs, robx, min-dev, max-sig, min-count, max-per-class,
+ * large-n, large-min-dev, large-max-sig (struct rp_classify_params; bench/classify/cv.sh uses it to choose
+ * parameters by cross-validation). */
+static bool parse_param(const char *s, struct rp_classify_params *p)
+{
+	const char *eq = strchr(s, '=');
+	char *end;
+	double x;
+
+	if (eq == NULL)
+		return false;
+	x = strtod(eq + 1, &end);
+	if (end == eq + 1 || *end != '\0' || !(x >= 0.0 && x <= 1e6))
+		return false;
+	size_t n = (size_t)(eq - s);
+	if (n == 4 && strncmp(s, "robs", n) == 0)
+		p->robs = x;
+	else if (n == 4 && strncmp(s, "robx", n) == 0 && x <= 1.0)
+		p->robx = x;
+	else if (n == 7 && strncmp(s, "min-dev", n) == 0 && x < 0.5)
+		p->min_dev = x;
+	else if (n == 7 && strncmp(s, "max-sig", n) == 0 && x >= 1 && x <= 256)
+		p->max_sig = (size_t)x;
+	else if (n == 9 && strncmp(s, "min-count", n) == 0 && x >= 1)
+		p->min_count = (unsigned)x;
+	else if (n == 13 && strncmp(s, "max-per-class", n) == 0 && x <= 256)
+		p->max_per_class = (size_t)x;
+	else if (n == 7 && strncmp(s, "large-n", n) == 0)
+		p->large_n = (uint64_t)x;
+	else if (n == 13 && strncmp(s, "large-min-dev", n) == 0 && x < 0.5)
+		p->large_min_dev = x;
+	else if (n == 13 && strncmp(s, "large-max-sig", n) == 0 && x >= 1 && x <= 256)
+		p->large_max_sig = (size_t)x;
+	else
+		return false;
+	return true;
+}
+
 /* run_args - walk the arguments in order; inputs are processed as they come. */
 static int run_args(struct cls_run *r, int argc, char **argv)
 {
@@ -267,7 +306,8 @@ static int run_args(struct cls_run *r, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
 		bool has_arg = strcmp(a, "--db") == 0 || strcmp(a, "--files-from") == 0 || strcmp(a, "--batch") == 0 ||
-			       strcmp(a, "--spam-cutoff") == 0 || strcmp(a, "--ham-cutoff") == 0;
+			       strcmp(a, "--spam-cutoff") == 0 || strcmp(a, "--ham-cutoff") == 0 ||
+			       strcmp(a, "--param") == 0;
 		if (has_arg && next == NULL)
 			return cli_usage_error(r->cmd, "%s needs a value", a);
 		if (strcmp(a, "--db") == 0 || (train && strcmp(a, "--batch") == 0)) {
@@ -282,6 +322,9 @@ static int run_args(struct cls_run *r, int argc, char **argv)
 		} else if (!train && strcmp(a, "--ham-cutoff") == 0) {
 			if (!parse_cutoff(argv[++i], &r->params.ham_cutoff))
 				return cli_usage_error(r->cmd, "bad --ham-cutoff %s", argv[i]);
+		} else if (!train && strcmp(a, "--param") == 0) {
+			if (!parse_param(argv[++i], &r->params))
+				return cli_usage_error(r->cmd, "bad --param %s", argv[i]);
 		} else if (a[0] == '-' && a[1] == '-' && strcmp(a, "--files-from") != 0) {
 			return cli_usage_error(r->cmd, "unknown option %s", a);
 		} else {

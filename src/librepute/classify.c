@@ -97,6 +97,9 @@ void rp_classify_params_default(struct rp_classify_params *p)
 	p->max_sig = 20;
 	p->min_count = 2;
 	p->max_per_class = 5;
+	p->large_n = 0; /* off: see docs/classifier.md, "Parameters measured and not adopted" */
+	p->large_min_dev = 0.4;
+	p->large_max_sig = 256;
 	p->spam_cutoff = 0.70;
 	p->ham_cutoff = 0.30;
 }
@@ -662,6 +665,19 @@ static double fisher(const struct sig *s, size_t n)
 	return (1.0 + spam - ham) / 2.0;
 }
 
+/* effective_params - p, with large_min_dev and large_max_sig in force once the snapshot holds large_n
+ * messages of each class: only then are there enough tokens of extreme f(w) to drop the weaker ones. */
+static struct rp_classify_params effective_params(const struct rp_classifier *c, const struct rp_classify_params *p)
+{
+	struct rp_classify_params e = *p;
+
+	if (p->large_n > 0 && c->r_nspam >= p->large_n && c->r_nham >= p->large_n) {
+		e.min_dev = p->large_min_dev > p->min_dev ? p->large_min_dev : p->min_dev;
+		e.max_sig = p->large_max_sig;
+	}
+	return e;
+}
+
 int rp_classifier_score(struct rp_classifier *c, const struct rp_tokens *t, const struct rp_classify_params *p,
 			struct rp_classify_result *r, struct rp_diag *diag)
 {
@@ -674,10 +690,12 @@ int rp_classifier_score(struct rp_classifier *c, const struct rp_tokens *t, cons
 	}
 	if ((rc = rp_classifier_read_begin(c, diag)) != 0)
 		return rc;
-	if (p->max_sig == 0 || p->max_sig > MAX_SIG_LIMIT) {
+	if (p->max_sig == 0 || p->max_sig > MAX_SIG_LIMIT || (p->large_n > 0 && (p->large_max_sig == 0 ||
+	    p->large_max_sig > MAX_SIG_LIMIT))) {
 		rp_diag_set(diag, 0, 0, "max_sig must be 1..%d", MAX_SIG_LIMIT);
 		return RP_EINVAL;
 	}
+	struct rp_classify_params e = effective_params(c, p);
 	double ns = c->r_nspam ? (double)c->r_nspam : 1.0, nh = c->r_nham ? (double)c->r_nham : 1.0;
 	size_t nsig = 0, known = 0;
 	struct sigsel sel;
@@ -686,24 +704,27 @@ int rp_classifier_score(struct rp_classifier *c, const struct rp_tokens *t, cons
 		for (size_t i = 0; i < t->n; i++) {
 			if (i + PREFETCH_AHEAD < t->n) /* the table is larger than the CPU caches */
 				__builtin_prefetch(&c->tab[tab_home(t->h[i + PREFETCH_AHEAD], c->tab_cap)]);
-			const struct ftab_entry *e = tab_find(c->tab, c->tab_cap, t->h[i]);
-			if (e == NULL)
+			const struct ftab_entry *te = tab_find(c->tab, c->tab_cap, t->h[i]);
+			if (te == NULL)
+				continue;
+			double dev = sig_dev(te->f);
+			if (dev < e.min_dev)
 				continue;
 			known++;
-			sigsel_add(&sel, p, (struct sig){ e->f, sig_dev(e->f), t->cls[i] });
+			sigsel_add(&sel, &e, (struct sig){ te->f, dev, t->cls[i] });
 		}
 	} else {
 		for (size_t i = 0; i < t->n; i++) {
 			struct counts cnt;
 			double f;
-			if (!lookup(c, t->h[i], &cnt) || !token_f(&cnt, ns, nh, p, &f) || fabs(f - 0.5) < p->min_dev)
+			if (!lookup(c, t->h[i], &cnt) || !token_f(&cnt, ns, nh, p, &f) || fabs(f - 0.5) < e.min_dev)
 				continue;
 			known++;
 			f = (float)f; /* exactly as the f(w) table holds it: both paths give the same score */
-			sigsel_add(&sel, p, (struct sig){ f, sig_dev(f), t->cls[i] });
+			sigsel_add(&sel, &e, (struct sig){ f, sig_dev(f), t->cls[i] });
 		}
 	}
-	nsig = sigsel_finish(&sel, p->max_sig, c->sig);
+	nsig = sigsel_finish(&sel, e.max_sig, c->sig);
 	r->score = fisher(c->sig, nsig);
 	r->verdict = r->score >= p->spam_cutoff ? RP_VERDICT_SPAM
 		     : r->score <= p->ham_cutoff ? RP_VERDICT_HAM

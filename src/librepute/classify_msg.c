@@ -252,6 +252,22 @@ static bool value_is(const char *v, size_t n, const char *const *names)
 	return false;
 }
 
+/* body_start - where the body starts: after the first blank line (LF or CRLF), else the end. One memchr
+ * pass (two whole-message memmem searches, for LF and CRLF blank lines, cost 4 % of a classification). */
+static const char *body_start(const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		p++;
+		if (p < end && *p == '\n')
+			return p + 1;
+		if (p + 1 < end && p[0] == '\r' && p[1] == '\n')
+			return p + 2;
+	}
+	return end;
+}
+
 /* plain_body - the body of a message that needs no decoding: not MIME-structured (text/plain or no
  * Content-Type), identity transfer encoding (none, 7bit, 8bit) and charset us-ascii or UTF-8 (or none).
  * Its decoded text is the body bytes themselves; returns false for anything else. */
@@ -272,8 +288,7 @@ static bool plain_body(const struct rp_message *m, const char *data, size_t len,
 		if (!value_is(cs, n, utf8))
 			return false;
 	}
-	const char *lf2 = memmem(data, len, "\n\n", 2), *crlf2 = memmem(data, len, "\n\r\n", 3);
-	const char *end = lf2 && (!crlf2 || lf2 < crlf2) ? lf2 + 2 : crlf2 ? crlf2 + 3 : data + len;
+	const char *end = body_start(data, len);
 	*body = end;
 	*blen = (size_t)(data + len - end);
 	if (*blen > MAX_PLAIN)

@@ -455,3 +455,10 @@ void rp_id_new(char prefix, char out[RP_REPORT_ID_LEN])
 	}
 	out[27] = '\0';
 }
+
+/* rp_store_backend - the callbacks and connection behind st. */
+const struct rp_store_ops *rp_store_backend(struct rp_store *st, void **impl)
+{
+	*impl = st->impl;
+	return st->ops;
+}

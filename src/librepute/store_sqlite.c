@@ -72,6 +72,42 @@ static const char *const migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
 	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
 	"  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;",
+	/* 2: listings, the provider registry, delisting requests, non-report evidence */
+	"CREATE TABLE listings ("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,"
+	"  reason TEXT NOT NULL CHECK (reason IN ('reports','trap','relay','manual','range')),"
+	"  score REAL NOT NULL DEFAULT 0, summary TEXT NOT NULL, actor TEXT NOT NULL,"
+	"  listed_at INTEGER NOT NULL, expires_at INTEGER NOT NULL DEFAULT 0,"
+	"  evidence INTEGER NOT NULL DEFAULT 0, collateral INTEGER NOT NULL DEFAULT 0,"
+	"  ended_at INTEGER, end_how TEXT, end_actor TEXT, end_reason TEXT);"
+	"CREATE UNIQUE INDEX listings_active ON listings(kind, value) WHERE ended_at IS NULL;"
+	"CREATE INDEX listings_source ON listings(kind, value, listed_at);"
+	"CREATE INDEX listings_listed ON listings(listed_at);"
+	"CREATE TABLE providers ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, contact TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE TABLE provider_entries ("
+	"  id INTEGER PRIMARY KEY, provider_id INTEGER NOT NULL REFERENCES providers(id),"
+	"  kind TEXT NOT NULL CHECK (kind IN ('net','domain')), value TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL, removed_at INTEGER);"
+	"CREATE UNIQUE INDEX provider_entries_active ON provider_entries(kind, value) WHERE removed_at IS NULL;"
+	"CREATE TABLE source_events ("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,"
+	"  type TEXT NOT NULL CHECK (type IN ('trap','relay','confirm')), at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL, note TEXT);"
+	"CREATE INDEX source_events_source ON source_events(kind, value, at);"
+	"CREATE TABLE delist_requests ("
+	"  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL, contact TEXT NOT NULL,"
+	"  reason TEXT NOT NULL, requested_at INTEGER NOT NULL, listing_id INTEGER REFERENCES listings(id),"
+	"  outcome TEXT NOT NULL, published_at INTEGER);"
+	"CREATE INDEX delist_requests_source ON delist_requests(kind, value, requested_at);",
+	/* 3: console accounts and sessions (store_sqlite_users.c, docs/web-console.md) */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, reporter_id TEXT NOT NULL REFERENCES reporters(id),"
+	"  role TEXT NOT NULL, pwhash TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER);"
+	"CREATE TABLE sessions ("
+	"  hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), csrf TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_expires ON sessions(expires_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -281,6 +317,7 @@ static void sq_close(void *impl)
 		exec(s, "ROLLBACK", NULL);
 	for (int i = 0; i < Q_N; i++)
 		sqlite3_finalize(s->stmt[i]);
+	s->camps = sq_camps_free(s->camps);
 	sqlite3_close(s->db);
 	xfree(s);
 }
@@ -302,7 +339,7 @@ static int sq_open(const struct rp_store_config *cfg, void **impl, struct rp_dia
 	sqlite3_extended_result_codes(s->db, 1);
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA busy_timeout = %ld; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-		 "PRAGMA foreign_keys = ON;",
+		 "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
 		 cfg->busy_timeout_ms);
 	int rc = exec(s, pragmas, diag);
 	if (rc == RP_OK)
@@ -348,6 +385,7 @@ static int sq_commit(void *impl, struct rp_diag *diag)
 
 	if (exec(s, "COMMIT", diag) != RP_OK) {
 		exec(s, "ROLLBACK", NULL);
+		sq_camps_forget(s);
 		s->in_txn = false;
 		return RP_EDB;
 	}
@@ -361,6 +399,7 @@ static int sq_rollback(void *impl)
 	struct sq *s = impl;
 
 	s->in_txn = false;
+	sq_camps_forget(s);
 	return exec(s, "ROLLBACK", NULL);
 }
 
@@ -381,6 +420,7 @@ static void undo(struct sq *s)
 {
 	exec(s, "ROLLBACK TO call", NULL);
 	exec(s, "RELEASE call", NULL);
+	sq_camps_forget(s);
 }
 
 /* fp_pack - a fingerprint as little-endian 32-bit words: slots, then n_features. */
@@ -462,20 +502,25 @@ static int campaign_assign(struct sq *s, const struct rp_report_in *in, int64_t 
 {
 	struct rp_fingerprint other;
 	unsigned char blob[(RP_FP_SLOTS + 1) * 4];
-	sqlite3_stmt *st = sq_stmt(s, Q_CAMPAIGN_RECENT);
+	sqlite3_stmt *st;
 	int64_t found = 0;
 
 	*campaign_id = 0;
 	if (in->fp == NULL || in->fp->n_features == 0)
 		return RP_OK;
-	if (st == NULL)
-		return sq_fail(s, diag, "campaign lookup");
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->campaign_scan);
-	while (found == 0 && sqlite3_step(st) == SQLITE_ROW)
-		if (fp_unpack(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &other) &&
-		    fp_same(s, in->fp, &other))
-			found = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (s->in_txn) { /* group transactions use the copy in memory (store_sqlite_campaign.c) */
+		if (sq_camps_find(s, in->fp, fp_same, &found, diag) != RP_OK)
+			return RP_EDB;
+	} else {
+		if ((st = sq_stmt(s, Q_CAMPAIGN_RECENT)) == NULL)
+			return sq_fail(s, diag, "campaign lookup");
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)s->campaign_scan);
+		while (found == 0 && sqlite3_step(st) == SQLITE_ROW)
+			if (fp_unpack(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), &other) &&
+			    fp_same(s, in->fp, &other))
+				found = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
 	if (found != 0) {
 		st = sq_stmt(s, Q_CAMPAIGN_BUMP);
 		if (st == NULL)
@@ -483,7 +528,10 @@ static int campaign_assign(struct sq *s, const struct rp_report_in *in, int64_t 
 		sqlite3_bind_int64(st, 1, found);
 		sqlite3_bind_int64(st, 2, in->received_at);
 		*campaign_id = found;
-		return sq_step_done(s, st, diag, "campaign update");
+		if (sq_step_done(s, st, diag, "campaign update") != RP_OK)
+			return RP_EDB;
+		sq_camps_touched(s, found, in->fp, in->received_at);
+		return RP_OK;
 	}
 	fp_pack(in->fp, blob);
 	if ((st = sq_stmt(s, Q_CAMPAIGN_NEW)) == NULL)
@@ -494,6 +542,7 @@ static int campaign_assign(struct sq *s, const struct rp_report_in *in, int64_t 
 	if (sq_step_done(s, st, diag, "new campaign") != RP_OK)
 		return RP_EDB;
 	*campaign_id = sqlite3_last_insert_rowid(s->db);
+	sq_camps_touched(s, *campaign_id, in->fp, in->received_at);
 	return RP_OK;
 }
 
@@ -822,4 +871,6 @@ const struct rp_store_ops rp_store_sqlite_ops = {
 	.report_search_json = sq_report_search_json,
 	.campaign_json = sq_campaign_json,
 	.sweep_raw = sq_sweep_raw,
+	.listing = &sq_listing_ops,
+	.users = &sq_user_ops,
 };

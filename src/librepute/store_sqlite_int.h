@@ -32,6 +32,7 @@ struct sq {
 	size_t campaign_scan;
 	bool (*fp_match)(const struct rp_fingerprint *a, const struct rp_fingerprint *b);
 	bool in_txn;
+	struct sq_camps *camps; /* recent campaigns in memory (store_sqlite_campaign.c), or NULL */
 };
 
 /* sq_fail - record SQLite's message about what failed; returns RP_EDB. */
@@ -59,5 +60,24 @@ int sq_case_for_source(void *impl, enum rp_source_kind kind, const char *value, 
 int sq_audit_json(void *impl, const char *object, size_t limit, json_t **out);
 int sq_report_search_json(void *impl, const struct rp_report_query *q, json_t **out);
 int sq_campaign_json(void *impl, int64_t id, json_t **out);
+
+/* Listings, providers and delisting requests (store_sqlite_listing.c). */
+extern const struct rp_store_listing_ops sq_listing_ops;
+/* Console users and sessions (store_sqlite_users.c). */
+extern const struct rp_store_user_ops sq_user_ops;
+
+/* store_sqlite_campaign.c: the recent campaigns kept in memory for the writer. */
+struct sq_camps;
+/* sq_camps_find - first of the storage.campaign_scan most recent campaigns whose fingerprint
+ * is the same as fp by same() (id in *found, 0 if none); RP_EDB when they cannot be read. */
+int sq_camps_find(struct sq *s, const struct rp_fingerprint *fp,
+		  bool (*same)(struct sq *, const struct rp_fingerprint *, const struct rp_fingerprint *), int64_t *found,
+		  struct rp_diag *diag);
+/* sq_camps_touched - campaign id was just created or bumped (last_seen = max(last_seen, at)). */
+void sq_camps_touched(struct sq *s, int64_t id, const struct rp_fingerprint *fp, int64_t at);
+/* sq_camps_forget - a rollback happened: reload before the next use. */
+void sq_camps_forget(struct sq *s);
+/* sq_camps_free - free the copy; returns NULL. */
+struct sq_camps *sq_camps_free(struct sq_camps *c);
 
 #endif

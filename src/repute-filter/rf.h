@@ -10,6 +10,10 @@
  * rf_milter_score.c  the milter's verdict: content score + policy points, action by thresholds
  * rf_quarantine.c  --quarantine-list / --quarantine-release (re-inject, train as ham)
  * rf_audit.c   --audit-postfix: warnings about a Postfix configuration (postconf output)
+ * rf_feedback.c  "this is spam" / "not spam": ARF report to the centre, training (CLI and HTTP)
+ * rf_feedback_send.c  the report's transports: HTTP POST to reputed, or a sendmail command (SMTP)
+ * rf_http.c    the optional feedback listener (libmicrohttpd): POST /v1/feedback/{spam,ham}
+ * rf_digest.c  --digest: per-recipient message listing what the quarantine held since the last one
  *
  * The running configuration is a struct rf_gen: immutable, reference counted, replaced as a
  * whole on SIGHUP. Each connection thread holds one generation plus its own per-thread resolver
@@ -63,6 +67,18 @@ struct rf_config {
 	char *milter_subject_tag;
 	char *quarantine_path;  /* SQLite file, empty = Postfix hold queue */
 	char *release_command;  /* re-injection command, "-f SENDER -- RCPT..." appended */
+	char *fb_listen;        /* feedback HTTP listener ADDR:PORT, empty = none */
+	char *fb_transport;     /* http | smtp */
+	char *fb_centre_url;    /* http://HOST:PORT/v1/reports */
+	char *fb_api_key;       /* the provider's key, sent as Authorization: Bearer */
+	char *fb_report_to;     /* SMTP transport: the centre's report address */
+	char *fb_report_from;   /* the reports' From */
+	char *fb_sendmail;      /* SMTP transport: command, "-f FROM -- TO" appended */
+	char *fb_reporting_mta; /* Reporting-MTA host name, empty = none */
+	long fb_timeout;        /* seconds for one HTTP exchange with the centre */
+	char *digest_from;      /* From of digest messages */
+	char *digest_release_url; /* template with {id}, empty = show the release command */
+	char *digest_sendmail;  /* submits digests, "-f FROM -- RCPT" appended */
 };
 extern const struct cfg_opt rf_config_table[];
 
@@ -158,6 +174,33 @@ int rf_quarantine_cmd(const struct rf_config *cfg, const char *list_rcpt, const 
 /* rf_audit_postfix - check postconf output (file, or run postconf when path is NULL or a directory);
  * returns the exit status: 0 no warnings, 1 warnings, 2 could not read. */
 int rf_audit_postfix(const char *path, FILE *out);
+
+/* rf_feedback.c */
+/* rf_feedback - one user action on the message msg[0..len): spam sends an ARF report (user's
+ * address redacted) and trains as spam; ham (only for a tagged message) trains as ham. A one-line
+ * outcome goes to result; returns 0 done, 1 refused (result says why), 2 failed. */
+int rf_feedback(const struct rf_config *cfg, const char *msg, size_t len, const char *user, bool spam,
+		struct buf *result);
+/* rf_feedback_cmd - --report-spam / --report-ham FILE|QID --user ADDR; returns the exit status. */
+int rf_feedback_cmd(const struct rf_config *cfg, const char *what, const char *user, bool spam);
+
+/* rf_feedback_send.c */
+/* rf_feedback_send - deliver a report by cfg's transport; 0, or -1 with a reason in err.
+ * On HTTP success the centre's answer (JSON) goes to answer. */
+int rf_feedback_send(const struct rf_config *cfg, const struct buf *report, struct buf *answer,
+		     struct buf *err);
+/* rf_run_sendmail - run command (split on blanks) + "-f FROM -- RCPT" with data on stdin; 0 on status 0. */
+int rf_run_sendmail(const char *command, const char *from, const char *rcpt, const char *data, size_t len);
+
+/* rf_http.c */
+/* rf_http_start - start the feedback listener when cfg.fb_listen is set (fatal on error);
+ * returns an opaque handle or NULL. rf_http_stop ends it. */
+void *rf_http_start(struct rf_server *s);
+void rf_http_stop(void *h);
+
+/* rf_digest.c */
+/* rf_digest_cmd - --digest [--to RCPT]: send each recipient their digest; returns the exit status. */
+int rf_digest_cmd(const struct rf_config *cfg, const char *only_rcpt);
 
 #define RF_INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
 

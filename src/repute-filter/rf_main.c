@@ -79,6 +79,30 @@ const struct cfg_opt rf_config_table[] = {
 	  "SQLite file of quarantined messages; empty: Postfix's hold queue (milter quarantine)" },
 	{ "quarantine", "release_command", CFG_STR, "/usr/sbin/sendmail -G -i", 0, 0, OFF(release_command),
 	  "re-injects a released message (stdin); \"-f SENDER -- RCPT...\" is appended" },
+	{ "feedback", "listen", CFG_STR, NULL, 0, 0, OFF(fb_listen),
+	  "feedback HTTP listener for webmail (POST /v1/feedback/spam|ham), ADDR:PORT; keep it on loopback; empty: none" },
+	{ "feedback", "transport", CFG_STR, "http", 0, 0, OFF(fb_transport),
+	  "how spam reports reach the centre: http (POST to centre_url) or smtp (sendmail_command to report_to)" },
+	{ "feedback", "centre_url", CFG_STR, "http://127.0.0.1:8080/v1/reports", 0, 0, OFF(fb_centre_url),
+	  "the centre's report endpoint (reputed POST /v1/reports), http://HOST:PORT/PATH" },
+	{ "feedback", "api_key", CFG_STR, NULL, 0, 0, OFF(fb_api_key),
+	  "the provider's API key (repute key create --role partner), sent as Authorization: Bearer" },
+	{ "feedback", "report_to", CFG_STR, "report@repute.example", 0, 0, OFF(fb_report_to),
+	  "the centre's report address (smtp transport)" },
+	{ "feedback", "report_from", CFG_STR, "abuse-feedback@localhost", 0, 0, OFF(fb_report_from),
+	  "From and envelope sender of the reports" },
+	{ "feedback", "sendmail_command", CFG_STR, "/usr/sbin/sendmail -i", 0, 0, OFF(fb_sendmail),
+	  "submits reports (smtp transport) through the configured relay; \"-f FROM -- TO\" is appended" },
+	{ "feedback", "reporting_mta", CFG_STR, NULL, 0, 0, OFF(fb_reporting_mta),
+	  "host name written as Reporting-MTA; empty: left out" },
+	{ "feedback", "timeout", CFG_SECONDS, "10s", 1, 600, OFF(fb_timeout),
+	  "the most one HTTP exchange with the centre may take" },
+	{ "digest", "from", CFG_STR, "quarantine@localhost", 0, 0, OFF(digest_from),
+	  "From and envelope sender of quarantine digests" },
+	{ "digest", "release_url", CFG_STR, NULL, 0, 0, OFF(digest_release_url),
+	  "release link shown per held message, {id} replaced; empty: the release command is shown" },
+	{ "digest", "sendmail_command", CFG_STR, "/usr/sbin/sendmail -i", 0, 0, OFF(digest_sendmail),
+	  "submits the digests; \"-f FROM -- RCPT\" is appended" },
 	CFG_END,
 };
 
@@ -88,6 +112,10 @@ static pid_t milter_pid;                        /* rf_milter.c child, 0 = none *
 static const char *opt_qlist, *opt_qrelease;    /* --quarantine-list RCPT, --quarantine-release ID */
 static const char *opt_audit;                   /* --audit-postfix [FILE] */
 static bool opt_audit_set;
+static const char *opt_report, *opt_user;       /* --report-spam|--report-ham FILE|QID --user ADDR */
+static bool opt_report_spam;
+static bool opt_digest;                         /* --digest [--to RCPT] */
+static const char *opt_digest_to;
 
 /* usage - synopsis on stderr; exits 2. */
 static void usage(void)
@@ -96,7 +124,9 @@ static void usage(void)
 			"       repute-filter --check-config [--config FILE]\n"
 			"       repute-filter --sample-config\n"
 			"       repute-filter [--config FILE] --quarantine-list RCPT|all | --quarantine-release ID\n"
-			"       repute-filter --audit-postfix [FILE|DIR]\n");
+			"       repute-filter --audit-postfix [FILE|DIR]\n"
+			"       repute-filter [--config FILE] --report-spam|--report-ham FILE|QID --user ADDR\n"
+			"       repute-filter [--config FILE] --digest [--to RCPT]\n");
 	exit(2);
 }
 
@@ -142,6 +172,10 @@ static bool gen_validate(struct rf_gen *g, const char *path)
 	if (!one_of(c->spf_fail, "reject tag ignore") || !one_of(c->spf_softfail, "reject tag ignore") ||
 	    !one_of(c->spf_temperror, "defer ignore")) {
 		log_warnx("%s: spf actions: fail/softfail take reject, tag or ignore; temperror defer or ignore", path);
+		return false;
+	}
+	if (!one_of(c->fb_transport, "http smtp")) {
+		log_warnx("%s: feedback.transport must be http or smtp", path);
 		return false;
 	}
 	if (log_level_parse(c->log_level) < 0) {
@@ -254,7 +288,10 @@ static bool parse_args(int argc, char **argv, struct cfg_list *sets, bool *check
 		{ "debug", no_argument, NULL, 'd' }, { "set", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "quarantine-list", required_argument, NULL, 'Q' }, { "quarantine-release", required_argument, NULL, 'R' },
-		{ "audit-postfix", optional_argument, NULL, 'A' }, { NULL, 0, NULL, 0 },
+		{ "audit-postfix", optional_argument, NULL, 'A' },
+		{ "report-spam", required_argument, NULL, 'P' }, { "report-ham", required_argument, NULL, 'H' },
+		{ "user", required_argument, NULL, 'U' }, { "digest", no_argument, NULL, 'D' },
+		{ "to", required_argument, NULL, 'T' }, { NULL, 0, NULL, 0 },
 	};
 	bool fg = false;
 	int c;
@@ -268,6 +305,11 @@ static bool parse_args(int argc, char **argv, struct cfg_list *sets, bool *check
 		case 'Q': opt_qlist = optarg; *check_only = true; fg = true; break;
 		case 'R': opt_qrelease = optarg; *check_only = true; fg = true; break;
 		case 'A': opt_audit = optarg; opt_audit_set = true; break;
+		case 'P': opt_report = optarg; opt_report_spam = true; *check_only = true; fg = true; break;
+		case 'H': opt_report = optarg; opt_report_spam = false; *check_only = true; fg = true; break;
+		case 'U': opt_user = optarg; break;
+		case 'D': opt_digest = true; *check_only = true; fg = true; break;
+		case 'T': opt_digest_to = optarg; break;
 		case 'd': log_set_level(LOGL_DEBUG); break;
 		case 's':
 			sets->items = xreallocarray(sets->items, sets->n + 1, sizeof(char *));
@@ -344,6 +386,12 @@ int main(int argc, char **argv)
 		rf_gen_release(server.gen);
 		return st;
 	}
+	if (opt_report != NULL || opt_digest) {
+		int st = opt_report != NULL ? rf_feedback_cmd(&server.gen->cfg, opt_report, opt_user, opt_report_spam)
+					    : rf_digest_cmd(&server.gen->cfg, opt_digest_to);
+		rf_gen_release(server.gen);
+		return st;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		rf_gen_release(server.gen);
@@ -369,7 +417,9 @@ int main(int argc, char **argv)
 		write_pidfile(server.gen->cfg.pidfile);
 	if (pthread_create(&tid, NULL, accept_thread, &server) != 0)
 		log_fatal("pthread_create");
+	void *http = rf_http_start(&server); /* feedback listener, if configured */
 	signal_loop(&server, &set);
+	rf_http_stop(http);
 	rf_milter_signal(milter_pid, SIGTERM);
 	atomic_store(&server.stop, true);
 	pthread_join(tid, NULL); /* returns once every connection thread has ended */

@@ -11,6 +11,10 @@
  * rd_metrics.c  counters and the Prometheus /metrics text
  * rd_smtp.c     the SMTP/LMTP intake for report@ addresses
  * rd_split.c    one report per attached original (SMTP)
+ * rd_listing.c  the listing thread: evaluation on new reports, expiry, the listing endpoints
+ * rd_publish.c  publication: zone snapshots, rbldnsd and BIND files, SIGHUP to repute-dns
+ * rd_session.c  web console sessions: login/logout, cookies, CSRF, login rate limit, case queue
+ * rd_web.c      web console static files (web.root) and the role guard of its pages
  *
  * One struct rd holds the daemon's state; there is no other global state except the
  * metrics counters (atomics) and the logging destination. */
@@ -28,6 +32,7 @@
 #include "repute/buf.h"
 #include "repute/config.h"
 #include "repute/evidence.h"
+#include "repute/listing.h"
 #include "repute/store.h"
 
 /* The configuration; see rd_config_table in rd_config.c for every field's meaning. */
@@ -63,6 +68,18 @@ struct rd_config {
 	char *default_country;
 	long max_hops;
 	long max_sources;
+	struct rp_listing_policy listing; /* [listing] */
+	long listing_scan;
+	bool publish_enable;              /* [publish] */
+	char *publish_dir;
+	char *zone_ip, *zone_domain, *zone_phone, *zone_white;
+	char *publish_ns;
+	char *publish_txt_url;
+	long publish_ttl;
+	char *dns_pidfile;
+	char *web_root;                   /* [web] (docs/web-console.md) */
+	bool web_cookie_secure;
+	long web_session_ttl;
 };
 
 extern const struct cfg_opt rd_config_table[];
@@ -79,6 +96,7 @@ struct rd_writer;
 struct rd_ratelimit;
 struct rd_http;
 struct rd_smtp;
+struct rd_listing;
 
 struct rd {
 	struct rd_config cfg;
@@ -97,6 +115,7 @@ struct rd {
 	atomic_bool stopping;
 	char sms_reporter_id[32];
 	char form_reporter_id[32];
+	struct rd_listing *listing;    /* the listing thread (rd_listing.c) */
 };
 
 /* rd_config.c */
@@ -207,6 +226,17 @@ void rd_metrics_intake(double seconds);
 void rd_metrics_channel(const char *channel);
 /* rd_metrics_write - the Prometheus text exposition into b. */
 void rd_metrics_write(struct rd *rd, struct buf *b);
+
+/* rd_listing.c: the listing thread owns its own database connection; the endpoints below
+ * use it under the thread's lock. */
+void rd_listing_start(struct rd *rd);
+void rd_listing_stop(struct rd *rd);
+/* rd_listing_kick - run the listing pass now (after a change), not at the next tick. */
+void rd_listing_kick(struct rd *rd);
+
+/* rd_publish.c - compile the active listings and the whitelist into every zone and tell
+ * repute-dns (SIGHUP to publish.dns_pidfile); returns 0 or an RP_E* code (logged). */
+int rd_publish(struct rd *rd, struct rp_store *st, uint32_t serial);
 
 /* rd_now - monotonic seconds. */
 double rd_now(void);

@@ -13,6 +13,7 @@
 
 #include "repute/alloc.h"
 #include "repute/log.h"
+#include "repute/redact.h"
 
 #include "rd.h"
 #include "rd_http.h"
@@ -162,6 +163,36 @@ static json_t *report_json(const struct rp_report *rep, bool with_raw)
 	return j;
 }
 
+/* redact_evidence - replace the recipients' addresses (the reporter's own: To, Cc, Delivered-To,
+ * Received "for", in the raw original and the evidence's hops) in the evidence of a report
+ * that leaves the analyst role (issue 5, privacy; src/librepute/redact.c). */
+static void redact_evidence(struct rp_report *rep)
+{
+	struct rp_redact_set s;
+	json_error_t err;
+	json_t *ev = rep->evidence_json ? json_loads(rep->evidence_json, 0, &err) : NULL, *hop;
+	size_t i;
+
+	rp_redact_set_init(&s);
+	if (rep->raw != NULL)
+		rp_redact_collect(rep->raw, rep->raw_len, &s);
+	json_array_foreach(json_object_get(ev, "received"), i, hop) {
+		const char *f = json_string_value(json_object_get(hop, "for"));
+		if (f != NULL)
+			rp_redact_set_add(&s, f, strlen(f));
+	}
+	json_decref(ev);
+	if (rep->evidence_json != NULL && s.n > 0) {
+		struct buf b;
+		buf_init(&b);
+		rp_redact_text(rep->evidence_json, strlen(rep->evidence_json), &s, &b);
+		xfree(rep->evidence_json);
+		rep->evidence_json = xstrdup(b.data);
+		buf_fini(&b);
+	}
+	rp_redact_set_fini(&s);
+}
+
 /* rd_api_get_report - GET /v1/reports/{id}: own reports, or any for analysts, admins, operators. */
 enum MHD_Result rd_api_get_report(struct rd *rd, struct MHD_Connection *c, struct req *r)
 {
@@ -180,6 +211,8 @@ enum MHD_Result rd_api_get_report(struct rd *rd, struct MHD_Connection *c, struc
 		rp_report_free(rep);
 		return rd_reply_error(c, 403, "forbidden", 0, "report %s was filed by another reporter", r->arg);
 	}
+	if (!rd_is_analyst(r->who.role))
+		redact_evidence(rep);
 	json_t *j = report_json(rep, raw != NULL && strcmp(raw, "1") == 0 && all && strcmp(r->who.role, "operator") != 0);
 	rp_report_free(rep);
 	return rd_reply_json(c, 200, j, 0);

@@ -117,13 +117,18 @@ static enum route route_of(const char *method, const char *url, const char **arg
 		{ "GET", "/metrics", false, R_METRICS },         { "GET", "/healthz", false, R_HEALTH },
 		{ "GET", "/v1/reports", false, R_REPORTS_SEARCH }, { "GET", "/v1/campaigns/", true, R_CAMPAIGN_GET },
 		{ "POST", "/v1/cases/", true, R_CASE_POST },      { "GET", "/v1/audit", false, R_AUDIT },
+		{ "POST", "/v1/delist", false, R_DELIST },        { "POST", "/v1/listings", false, R_LISTING_POST },
+		{ "POST", "/v1/whitelist", false, R_WHITELIST_POST }, { "POST", "/v1/evidence", false, R_EVIDENCE_POST },
+		{ "GET", "/v1/listings/", true, R_LISTING_GET },  { "GET", "/v1/stats/listings", false, R_LISTING_STATS },
+		{ "GET", "/v1/session", false, R_SESSION_GET },   { "POST", "/v1/session", false, R_LOGIN },
+		{ "POST", "/v1/session/logout", false, R_LOGOUT }, { "GET", "/v1/cases", false, R_CASES },
 	};
 
 	*path_known = false;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		size_t n = strlen(routes[i].path);
 		/* a {value} is one path segment, except a source, which may be an IPv6 "/64" */
-		bool one_segment = routes[i].r != R_SOURCE_GET;
+		bool one_segment = routes[i].r != R_SOURCE_GET && routes[i].r != R_LISTING_GET;
 		bool match = routes[i].prefix ? strncmp(url, routes[i].path, n) == 0 && url[n] != '\0' &&
 							(!one_segment || strchr(url + n, '/') == NULL)
 					      : strcmp(url, routes[i].path) == 0;
@@ -212,7 +217,7 @@ static enum MHD_Result check_auth(struct rd *rd, struct MHD_Connection *c, struc
 		if (rc != RP_OK)
 			return reject(c, r, 401, "unauthorized", 0, "the API key is not valid (unknown or revoked)");
 		r->authed = true;
-	} else if (required) {
+	} else if (required && !r->authed) { /* authed: a console session (rd_session.c) */
 		return reject(c, r, 401, "unauthorized", 0, "this endpoint needs \"Authorization: Bearer KEY\"");
 	}
 	pthread_rwlock_rdlock(&rd->live_lock);
@@ -285,6 +290,13 @@ static enum MHD_Result first_call(struct rd *rd, struct MHD_Connection *c, struc
 	enum MHD_Result rc = MHD_YES;
 
 	r->route = route_of(method, url, &arg, &path_known);
+	if (r->route == R_NONE && !path_known && rd_web_path(method, url)) {
+		r->route = R_WEB; /* a web console file (rd_web.c) */
+		arg = url;
+	}
+	rc = rd_session_check(rd, c, r, method);
+	if (r->answered)
+		return rc;
 	if (r->route == R_NONE) {
 		if (!path_known)
 			return reject(c, r, 404, "not_found", 0, "no such resource: %s", url);
@@ -300,7 +312,13 @@ static enum MHD_Result first_call(struct rd *rd, struct MHD_Connection *c, struc
 	case R_REPORTS_POST:
 	case R_REPORTS_SEARCH:
 	case R_CAMPAIGN_GET:
-	case R_REPORT_GET: rc = check_auth(rd, c, r, true); break;
+	case R_REPORT_GET:
+	case R_LISTING_POST:
+	case R_WHITELIST_POST:
+	case R_EVIDENCE_POST: rc = check_auth(rd, c, r, true); break;
+	case R_DELIST:
+	case R_LISTING_GET:
+	case R_LISTING_STATS:
 	case R_FORM:
 	case R_SOURCE_GET:
 	case R_STATS: rc = check_auth(rd, c, r, false); break;
@@ -315,6 +333,12 @@ static enum MHD_Result first_call(struct rd *rd, struct MHD_Connection *c, struc
 		return reject(c, r, 403, "forbidden", 0, "only analysts and admins work cases and read the audit log");
 	if (r->route == R_CASE_POST && !rd_content_type_is(c, "application/json"))
 		return reject(c, r, 415, "unsupported_media_type", 0, "POST /v1/cases/{id} takes application/json");
+	if ((r->route == R_LISTING_POST || r->route == R_WHITELIST_POST || r->route == R_EVIDENCE_POST) &&
+	    !rd_is_analyst(r->who.role))
+		return reject(c, r, 403, "forbidden", 0, "only analysts and admins list, delist and whitelist");
+	if ((r->route == R_DELIST || r->route == R_LISTING_POST || r->route == R_WHITELIST_POST ||
+	     r->route == R_EVIDENCE_POST) && !rd_content_type_is(c, "application/json"))
+		return reject(c, r, 415, "unsupported_media_type", 0, "this endpoint takes application/json");
 	return check_body_kind(c, r);
 }
 
@@ -353,6 +377,17 @@ static enum MHD_Result finish(struct rd *rd, struct MHD_Connection *c, struct re
 	case R_CAMPAIGN_GET: return rd_api_get_campaign(rd, c, r);
 	case R_CASE_POST: return rd_api_post_case(rd, c, r);
 	case R_AUDIT: return rd_api_get_audit(rd, c);
+	case R_DELIST: return rd_api_post_delist(rd, c, r);
+	case R_LISTING_POST: return rd_api_post_listing(rd, c, r);
+	case R_WHITELIST_POST: return rd_api_post_whitelist(rd, c, r);
+	case R_EVIDENCE_POST: return rd_api_post_evidence(rd, c, r);
+	case R_LISTING_GET: return rd_api_get_listing(rd, c, r);
+	case R_LISTING_STATS: return rd_api_get_listing_stats(rd, c);
+	case R_SESSION_GET: return rd_session_get(rd, c, r);
+	case R_LOGIN: return rd_session_login(rd, c, r);
+	case R_LOGOUT: return rd_session_logout(rd, c, r);
+	case R_CASES: return rd_session_cases(rd, c, r);
+	case R_WEB: return rd_web_serve(rd, c, r);
 	case R_METRICS: {
 		struct buf b;
 		buf_init(&b);

@@ -15,6 +15,8 @@
 enum route {
 	R_NONE, R_REPORTS_POST, R_SMS, R_FORM, R_REPORT_GET, R_SOURCE_GET, R_STATS, R_METRICS, R_HEALTH,
 	R_REPORTS_SEARCH, R_CAMPAIGN_GET, R_CASE_POST, R_AUDIT,
+	R_DELIST, R_LISTING_POST, R_WHITELIST_POST, R_EVIDENCE_POST, R_LISTING_GET, R_LISTING_STATS,
+	R_SESSION_GET, R_LOGIN, R_LOGOUT, R_CASES, R_WEB, /* the web console (rd_session.c, rd_web.c) */
 };
 
 struct req {
@@ -58,5 +60,25 @@ enum MHD_Result rd_api_get_stats(struct rd *rd, struct MHD_Connection *c);
 enum MHD_Result rd_api_get_campaign(struct rd *rd, struct MHD_Connection *c, struct req *r);
 enum MHD_Result rd_api_post_case(struct rd *rd, struct MHD_Connection *c, struct req *r);
 enum MHD_Result rd_api_get_audit(struct rd *rd, struct MHD_Connection *c);
+/* rd_listing.c: the listing endpoints. */
+enum MHD_Result rd_api_post_delist(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_api_post_listing(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_api_post_whitelist(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_api_post_evidence(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_api_get_listing(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_api_get_listing_stats(struct rd *rd, struct MHD_Connection *c);
+/* rd_session.c: console sessions (docs/web-console.md). rd_session_check - without an
+ * Authorization header, a valid session cookie makes r->who the session's user; an unsafe
+ * method then needs the session's CSRF token in X-CSRF-Token (or, anonymous, the token of
+ * the repute_csrf cookie), else 403 (r->answered). */
+enum MHD_Result rd_session_check(struct rd *rd, struct MHD_Connection *c, struct req *r, const char *method);
+enum MHD_Result rd_session_get(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_session_login(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_session_logout(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_session_cases(struct rd *rd, struct MHD_Connection *c, struct req *r);
+/* rd_web.c: rd_web_path - a GET/HEAD of a console file (not /v1, /metrics, /healthz);
+ * rd_web_serve - the file, or a redirect to the login page when its role is missing. */
+bool rd_web_path(const char *method, const char *url);
+enum MHD_Result rd_web_serve(struct rd *rd, struct MHD_Connection *c, struct req *r);
 
 #endif

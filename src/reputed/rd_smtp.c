@@ -38,7 +38,7 @@
 #define SMTP_LINE_MAX 1000  /* bytes including CRLF (RFC 5321 4.5.3.1.6) */
 #define SMTP_MAX_ERRORS 10
 #define SMTP_MAX_CONNS 1000
-#define SMTP_WORKERS 4
+#define SMTP_WORKERS 16 /* each sleeps while its report commits: more of them, fuller group commits */
 #define SMTP_MAX_ORIGINALS 50 /* reports made from one forwarded message */
 
 enum smtp_state { S_GREETED, S_HELO, S_MAIL, S_RCPT, S_DATA, S_BUSY };

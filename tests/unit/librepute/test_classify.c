@@ -351,7 +351,10 @@ static void test_train_score(void **state)
 	struct rp_tokens t;
 	struct rp_classify_result r;
 	struct rp_classifier_stats st;
+	struct rp_classify_params def;
 	unsigned seed = 4242;
+
+	rp_classify_params_default(&def);
 
 	assert_int_equal(rp_classifier_open(dir, false, 0, &c, &diag), 0);
 	/* nothing trained: unsure 0.5 */
@@ -377,7 +380,7 @@ static void test_train_score(void **state)
 			if (r.verdict != (spam ? RP_VERDICT_SPAM : RP_VERDICT_HAM))
 				fail_msg("pass %d message %d (%s): %s %.4f", pass, i, spam ? "spam" : "ham",
 					 rp_verdict_name(r.verdict), r.score);
-			assert_true(r.n_used > 0 && r.n_used <= 20);
+			assert_true(r.n_used > 0 && r.n_used <= def.max_sig);
 		}
 	}
 	/* other parameters: straight from LMDB, then from a table built for them; the same scores */
@@ -406,6 +409,29 @@ static void test_train_score(void **state)
 	assert_int_equal(rp_classifier_score(c, &t, &p, &r, &diag), 0);
 	assert_int_equal(r.verdict, RP_VERDICT_UNSURE);
 	p.max_sig = 0;
+	assert_int_equal(rp_classifier_score(c, &t, &p, &r, &diag), RP_EINVAL);
+	/* large_n: the large-database min_dev and max_sig apply once each class has large_n messages */
+	rp_classify_params_default(&p);
+	p.large_n = 31; /* 30 of each trained: not yet */
+	p.large_min_dev = 0.45;
+	p.large_max_sig = 256;
+	synth(&t, true, &seed);
+	assert_int_equal(rp_classifier_score(c, &t, &p, &r, &diag), 0);
+	size_t small_used = r.n_used;
+	double small_score = r.score;
+	assert_int_equal(rp_classifier_score(c, &t, NULL, &r, &diag), 0);
+	assert_true(r.n_used == small_used && r.score == small_score);
+	p.large_n = 30;
+	assert_int_equal(rp_classifier_score(c, &t, &p, &r, &diag), 0);
+	double large_score = r.score;
+	size_t large_used = r.n_used;
+	struct rp_classify_params q;
+	rp_classify_params_default(&q); /* the same, asked for directly */
+	q.min_dev = 0.45;
+	q.max_sig = 256;
+	assert_int_equal(rp_classifier_score(c, &t, &q, &r, &diag), 0);
+	assert_true(r.score == large_score && r.n_used == large_used);
+	p.large_max_sig = 0;
 	assert_int_equal(rp_classifier_score(c, &t, &p, &r, &diag), RP_EINVAL);
 
 	rp_tokens_fini(&t);
