@@ -128,6 +128,11 @@ static void fold_text(const char *in, size_t len, struct text *out)
 		size_t cl;
 		if (s[i] < 0x80) { /* ASCII runs are copied as they are */
 			size_t j = i + 1;
+			for (uint64_t v; j + 8 <= len; j += 8) { /* eight bytes at a time */
+				memcpy(&v, s + j, 8);
+				if (v & 0x8080808080808080ULL)
+					break;
+			}
 			while (j < len && s[j] < 0x80)
 				j++;
 			text_append(out, in + i, j - i, pending);
@@ -330,23 +335,33 @@ static size_t hxxp_len(const char *t, size_t i, size_t len, bool *https)
 	return 0;
 }
 
-/* defang - pass 2: undo obfuscation that carries a clear marker. */
-static void defang(struct rp_extractor *x, const struct text *in, struct text *o)
+/* go_dirty - the first edit of defang: copy the unchanged input before i to the output. */
+static void go_dirty(struct text *o, const char *t, const unsigned char *m, size_t i, bool *dirty)
+{
+	if (!*dirty)
+		text_copy(o, t, m, i);
+	*dirty = true;
+}
+
+/* defang - pass 2: undo obfuscation that carries a clear marker into o; false (o untouched)
+ * when nothing needed undoing, which is most text: the caller then keeps using in. */
+static bool defang(struct rp_extractor *x, const struct text *in, struct text *o)
 {
 	const char *t = in->t.data;
 	const unsigned char *m = (const unsigned char *)in->m.data;
 	size_t len = in->t.len;
+	bool dirty = false; /* while clean, the output is exactly t[0..i): nothing is copied */
 
 	for (size_t i = 0; i < len;) {
-		unsigned char prev = out_last(o);
+		unsigned char prev = dirty ? out_last(o) : i ? (unsigned char)t[i - 1] : 0;
 		bool boundary = !is_label(prev) && prev != '.';
 		const char *r;
 		size_t n;
 		bool https;
 
 		if (boundary && (n = hxxp_len(t, i, len, &https)) > 0) {
-			const char *s = https ? "https" : "http";
-			for (; *s; s++)
+			go_dirty(o, t, m, i, &dirty);
+			for (const char *s = https ? "https" : "http"; *s; s++)
 				text_put(o, *s, XM_EDITED);
 			i += n;
 			continue;
@@ -355,24 +370,28 @@ static void defang(struct rp_extractor *x, const struct text *in, struct text *o
 			struct chain c;
 			size_t ll = label_len(t, i, len);
 			if (ll > 0 && !separator_may_follow(t, i + ll, len)) { /* most words: no chain */
-				text_copy(o, t + i, m + i, ll);
+				if (dirty)
+					text_copy(o, t + i, m + i, ll);
 				i += ll;
 				continue;
 			}
 			chain_parse(t, i, len, &c);
 			if (chain_accept(x, t, len, &c)) {
+				go_dirty(o, t, m, i, &dirty);
 				chain_emit(t, m, &c, o);
 				i = c.end;
 				continue;
 			}
 			n = c.lab_len[0] ? c.lab_len[0] : 1;
-			text_copy(o, t + i, m + i, n);
+			if (dirty)
+				text_copy(o, t + i, m + i, n);
 			i += n;
 			continue;
 		}
 		if ((r = bracket_token(t, i, len, &n)) != NULL) {
 			size_t j = skip_ws(t, i + n, len);
 			bool ok;
+			go_dirty(o, t, m, i, &dirty); /* rare: simpler to work on a real copy from here */
 			if (r[0] == '.' || r[0] == '@') {
 				size_t k = o->t.len;
 				while (k > 0 && o->t.data[k - 1] == ' ')
@@ -391,9 +410,11 @@ static void defang(struct rp_extractor *x, const struct text *in, struct text *o
 				continue;
 			}
 		}
-		text_put(o, t[i], m[i]);
+		if (dirty)
+			text_put(o, t[i], m[i]);
 		i++;
 	}
+	return dirty;
 }
 
 /* extract_known_tld - last label of host (len bytes) is a TLD of the public suffix list. */
@@ -889,17 +910,15 @@ void rp_extract_text(struct rp_extractor *x, struct rp_extract *e, const char *t
 	buf_reserve(&a.t, len);
 	buf_reserve(&a.m, len);
 	fold_text(text, len, &a);
-	buf_reserve(&b.t, a.t.len);
-	buf_reserve(&b.m, a.t.len);
-	defang(x, &a, &b);
+	struct text *w = defang(x, &a, &b) ? &b : &a;
+	if (w->t.len > 0) {
+		unsigned char *m = (unsigned char *)w->m.data;
+		scan_urls(x, e, w->t.data, m, w->t.len);
+		scan_emails(x, e, w->t.data, m, w->t.len);
+		extract_phones(x, e, w->t.data, m, w->t.len);
+	}
 	buf_fini(&a.t);
 	buf_fini(&a.m);
-	if (b.t.len > 0) {
-		unsigned char *m = (unsigned char *)b.m.data;
-		scan_urls(x, e, b.t.data, m, b.t.len);
-		scan_emails(x, e, b.t.data, m, b.t.len);
-		extract_phones(x, e, b.t.data, m, b.t.len);
-	}
 	buf_fini(&b.t);
 	buf_fini(&b.m);
 }
