@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "repute/alloc.h"
+#include "repute/utf8.h"
 #include "repute/classify.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
@@ -388,60 +389,7 @@ static void flush_word(struct tk *k)
 	osb_push(k, w, n, hw);
 }
 
-/* utf8_next - decode one code point at s (n bytes left); sets *used; invalid -> 0xFFFD, 1 byte. */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *used)
-{
-	uint32_t c = s[0];
-	size_t len;
 
-	*used = 1;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2, c &= 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3, c &= 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4, c &= 0x07;
-	else
-		return 0xFFFD;
-	if (len > n)
-		return 0xFFFD;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0xFFFD;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c <= 0xDFFF))
-		return 0xFFFD;
-	*used = len;
-	return c;
-}
-
-/* utf8_put - encode c into out (4 bytes room); returns the length. */
-static size_t utf8_put(uint32_t c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (c >> 18));
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
 
 /* is_cjk - Han ideographs, kana and Hangul syllables: tokenized by characters. */
 static bool is_cjk(uint32_t c)
@@ -548,7 +496,7 @@ static void text_tokens(struct rp_tokens *t, const char *prefix, const char *tex
 			continue;
 		}
 		size_t used;
-		uint32_t raw = utf8_next(s + i, len - i, &used), c = fold(raw);
+		uint32_t raw = utf8_decode(s + i, len - i, &used), c = fold(raw);
 		if (raw >= 'A' && raw <= 'Z')
 			k.upper = true;
 		else if (raw >= 'a' && raw <= 'z')
@@ -581,7 +529,7 @@ static void text_tokens(struct rp_tokens *t, const char *prefix, const char *tex
 			continue;
 		}
 		i += used;
-		un = utf8_put(c, u);
+		un = utf8_encode(c, u);
 		if (is_cjk(c)) {
 			if (k.wlen > 0)
 				flush_word(&k);

@@ -25,6 +25,7 @@
 #include "repute/ascii.h"
 #include "repute/buf.h"
 #include "repute/extract.h"
+#include "repute/utf8.h"
 #include "extract_priv.h"
 
 
@@ -74,43 +75,6 @@ static bool is_label(unsigned char c)
 	return ascii_is(c, ASCII_LABEL);
 }
 
-/* utf8_decode - code point at s (n bytes available) and its length; 0xFFFD on bad input. */
-static uint32_t utf8_decode(const unsigned char *s, size_t n, size_t *clen)
-{
-	uint32_t cp;
-	size_t need;
-
-	if (s[0] < 0x80) {
-		*clen = 1;
-		return s[0];
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		cp = s[0] & 0x1F;
-		need = 2;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		cp = s[0] & 0x0F;
-		need = 3;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		cp = s[0] & 0x07;
-		need = 4;
-	} else {
-		*clen = 1;
-		return 0xFFFD;
-	}
-	if (need > n) {
-		*clen = 1;
-		return 0xFFFD;
-	}
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*clen = 1;
-			return 0xFFFD;
-		}
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	*clen = need;
-	return cp;
-}
 
 /* is_invisible - characters spammers insert to break up URLs. */
 static bool is_invisible(uint32_t cp)

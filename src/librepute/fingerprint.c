@@ -18,6 +18,7 @@
 #include "repute/ascii.h"
 #include "repute/error.h"
 #include "repute/fingerprint.h"
+#include "repute/utf8.h"
 
 #define FP_SHINGLE 4             /* tokens per shingle */
 #define FP_MIN_FEATURES 10       /* fewer distinct shingles: too short to fingerprint */
@@ -200,27 +201,6 @@ static void put_cp(struct fp_state *st, uint32_t cp)
 	}
 }
 
-/* utf8_next - decode one code point at s (n > 0 bytes); *cl gets its length. */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *cl)
-{
-	size_t need = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-	uint32_t cp;
-
-	if (need == 0 || need > n) {
-		*cl = 1;
-		return 0xFFFD;
-	}
-	cp = need == 1 ? s[0] : (uint32_t)(s[0] & (0x7F >> need));
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*cl = 1;
-			return 0xFFFD;
-		}
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	*cl = need;
-	return cp;
-}
 
 /* fold_cp - full-width ASCII to ASCII, ideographic space to space; invisible ones to 0. */
 static uint32_t fold_cp(uint32_t cp)
@@ -324,7 +304,7 @@ static void feed_text(struct fp_state *st, const char *t, size_t len)
 			boundary = false;
 			continue;
 		}
-		cp = fold_cp(utf8_next(s + i, len - i, &cl));
+		cp = fold_cp(utf8_decode(s + i, len - i, &cl));
 		i += cl;
 		if (cp == 0)
 			continue;

@@ -26,31 +26,6 @@
 
 static const char REPLACEMENT[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
-/* utf8_seq_len - length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-			return 0; /* overlong or surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 /* utf8_valid comes from libutil (include/repute/utf8.h). */
 
@@ -62,7 +37,7 @@ void utf8_repair(struct buf *out, const char *data, size_t len)
 
 	buf_reserve(out, len);
 	for (size_t i = 0; i < len;) {
-		size_t k = p[i] == 0 ? 0 : utf8_seq_len(p + i, len - i);
+		size_t k = p[i] == 0 ? 0 : utf8_sequence_len(p + i, len - i);
 		if (k > 0) {
 			i += k;
 			continue;
@@ -80,26 +55,11 @@ void utf8_put(struct buf *out, unsigned long cp)
 {
 	char s[4];
 
-	if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+	if (cp == 0 || cp > 0x10FFFF) {
 		buf_append(out, REPLACEMENT, 3);
-	} else if (cp < 0x80) {
-		buf_putc(out, (char)cp);
-	} else if (cp < 0x800) {
-		s[0] = (char)(0xC0 | (cp >> 6));
-		s[1] = (char)(0x80 | (cp & 0x3F));
-		buf_append(out, s, 2);
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xE0 | (cp >> 12));
-		s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[2] = (char)(0x80 | (cp & 0x3F));
-		buf_append(out, s, 3);
-	} else {
-		s[0] = (char)(0xF0 | (cp >> 18));
-		s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		s[3] = (char)(0x80 | (cp & 0x3F));
-		buf_append(out, s, 4);
+		return;
 	}
+	buf_append(out, s, utf8_encode((uint32_t)cp, s));
 }
 
 /* charset_alias - the iconv name to use for a mail charset label (lower case, no quotes),
