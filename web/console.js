@@ -8,6 +8,7 @@ const TEXT = {
   en: {
     brand: "Repute anti-spam centre", skip: "Skip to content", nav_report: "Report spam", nav_lookup: "Look up",
     nav_dashboard: "Statistics", nav_queue: "Analyst queue", nav_my: "My reports", my_title: "My reports",
+    nav_provider: "Complaints",
     my_caption: "Your newest reports and what became of their source", report_id: "Report", listing: "Listing",
     my_empty: "You have not filed any reports yet.", nav_login: "Log in", nav_logout: "Log out",
     lang_switch: "中文", lang_switch_label: "切换到中文", nav_label: "Main",
@@ -41,6 +42,7 @@ const TEXT = {
   zh: {
     brand: "Repute 反垃圾信息中心", skip: "跳到正文", nav_report: "举报垃圾信息", nav_lookup: "查询",
     nav_dashboard: "统计", nav_queue: "分析员队列", nav_my: "我的举报", my_title: "我的举报",
+    nav_provider: "投诉反馈",
     my_caption: "您最近的举报及其来源的处理结果", report_id: "举报编号", listing: "黑名单",
     my_empty: "您还没有提交过举报。", nav_login: "登录", nav_logout: "退出",
     lang_switch: "English", lang_switch_label: "Switch to English", nav_label: "主导航",
@@ -129,8 +131,22 @@ const Console = {
     return t ? new Date(t * 1000).toLocaleString(this.lang === "zh" ? "zh-CN" : "en-GB") : "—";
   },
 
+  /* navProvider - the provider page's link after "my reports" on pages that lack it. */
+  navProvider() {
+    const my = document.querySelector('nav a[href="/my.html"]');
+    if (!my || document.querySelector('nav a[href="/provider.html"]')) return;
+    const li = document.createElement("li"), a = document.createElement("a");
+    li.dataset.role = "provider partner";
+    li.hidden = true;
+    a.href = "/provider.html";
+    a.dataset.i18n = "nav_provider";
+    li.append(a);
+    my.parentElement.after(li);
+  },
+
   /* start - load the session, pick the language, wire the switch and logout. */
   async start() {
+    this.navProvider();
     try {
       const r = await this.api("GET", "/v1/session");
       if (r.status === 200) this.session = r.body;

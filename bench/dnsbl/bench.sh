@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../.." && pwd)
 secs=${1:-10}
 DATA=${DATA:-/tmp/dnsblbench}
 BIN=${BIN:-$root/build/bin}
+BIN=$(cd "$BIN" 2>/dev/null && pwd || echo "$BIN") # absolute: the runs cd to $DATA
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-3}
 SHARED=${SHARED:-$root/../shared/bench/dnsbl}

@@ -163,6 +163,7 @@ struct rp_store_ops {
 	int (*sweep_raw)(void *impl, int64_t before, size_t limit, int64_t *n, struct rp_diag *diag);
 	const struct rp_store_listing_ops *listing; /* listing storage (repute/listing.h) */
 	const struct rp_store_user_ops *users;      /* console accounts and sessions (below) */
+	const struct rp_store_provider_ops *provider; /* provider members, complaint feed (below) */
 };
 
 /* rp_store_open - open (creating if needed) and migrate to the current schema version.
@@ -309,5 +310,44 @@ int rp_store_session_delete(struct rp_store *st, const char *token, struct rp_di
 int rp_store_case_queue_json(struct rp_store *st, const char *state, size_t limit, json_t **out);
 /* rp_random_token - 32 random bytes as base64url without padding. */
 void rp_random_token(char out[RP_TOKEN_LEN]);
+
+/* The complaint feed of providers (docs/provider-feed.md): a reporter (a console user's or an
+ * API key's) is a member of at most one provider organisation of the registry
+ * (repute/listing.h); the feed of a provider is every report whose origin address lies in
+ * one of its current networks. Summaries never name the reporter. */
+struct rp_complaint_query {
+	const char *provider;  /* only reports from this provider's networks; NULL = every report
+				* with an IP origin inside any provider's networks */
+	const char *before_id; /* keyset pagination: ids below this one (the previous "next") */
+	size_t limit;          /* 1..500 (0 = 50) */
+};
+
+struct rp_store_provider_ops {
+	int (*member_set)(void *impl, const char *provider, const char *reporter_id, bool add, const char *actor,
+			  const char *reason, int64_t now, struct rp_diag *diag);
+	int (*member_of)(void *impl, const char *reporter_id, char *provider, size_t len);
+	int (*provider_json)(void *impl, const char *provider, json_t **out);
+	int (*complaints_json)(void *impl, const struct rp_complaint_query *q, json_t **out);
+	int (*complaint_in)(void *impl, const char *provider, const char *report_id, bool *inside);
+};
+
+/* rp_store_provider_member - make the reporter named member (a console user or a key's
+ * reporter) a member of provider (add), or end its membership; audited as provider.member.
+ * RP_ENOTFOUND for an unknown provider or reporter; a reporter belongs to one provider. */
+int rp_store_provider_member(struct rp_store *st, const char *provider, const char *member, bool add,
+			     const char *actor, const char *reason, struct rp_diag *diag);
+/* rp_store_provider_of - the name of the provider reporter_id belongs to into provider
+ * (len bytes, 64 is enough); RP_ENOTFOUND when none. */
+int rp_store_provider_of(struct rp_store *st, const char *reporter_id, char *provider, size_t len);
+/* rp_store_provider_json - {"name", "contact", "created_at", "networks": [...], "domains": [...]};
+ * RP_ENOTFOUND for an unknown provider. Caller json_decref's *out. */
+int rp_store_provider_json(struct rp_store *st, const char *provider, json_t **out);
+/* rp_store_complaints_json - {"complaints": [{"id", "received_at", "channel", "origin",
+ * "network", "provider", "message_id", "dup_count", "campaign_id", "sources"}], "next": id or
+ * null}, newest first. Caller json_decref's *out. */
+int rp_store_complaints_json(struct rp_store *st, const struct rp_complaint_query *q, json_t **out);
+/* rp_store_complaint_in - *inside when report_id's origin lies in provider's current
+ * networks; RP_ENOTFOUND when there is no such report. */
+int rp_store_complaint_in(struct rp_store *st, const char *provider, const char *report_id, bool *inside);
 
 #endif

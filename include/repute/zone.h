@@ -111,6 +111,12 @@ void zone_lookup(const struct zone *z, const uint8_t *prefix, size_t plen, struc
  * overlap the memory latency of a batch of queries: stage 0 prefetches the IPv4 directory
  * entries, stage 1 (after stage 0 for the whole batch) reads them and prefetches the entries. */
 void zone_prefetch(const struct zone *z, const uint8_t *prefix, size_t plen, int stage);
+/* zone_parse_name, zone_lookup_parsed, zone_prefetch_parsed - the same in steps, so a server
+ * parses each name once: zone_parse_name fills res->kind and res->addr (res->n = 0), the other
+ * two take that res instead of parsing the prefix again. */
+void zone_parse_name(const uint8_t *prefix, size_t plen, struct zone_result *res);
+void zone_lookup_parsed(const struct zone *z, const uint8_t *prefix, size_t plen, struct zone_result *res);
+void zone_prefetch_parsed(const struct zone *z, const struct zone_result *res, int stage);
 /* zone_subject_text - the text that replaces '$' in TXT: the address, or the domain name
  * (prefix as dotted text) for other names. Returns its length. */
 size_t zone_subject_text(const struct zone_result *res, const uint8_t *prefix, size_t plen, char *out,

@@ -26,6 +26,8 @@ static const struct cli_command commands[] = {
 	{ "delist", "--db PATH --reason TEXT [--actor NAME] VALUE", "end a listing by hand", cli_delist },
 	{ "whitelist", "--db PATH --provider NAME [--contact ADDR] [--network CIDR] [--domain NAME] [--remove] "
 		       "--reason TEXT", "maintain the certified provider registry (never listed automatically)", cli_whitelist },
+	{ "provider member", "--db PATH --provider NAME --member USER [--remove] --reason TEXT [--actor NAME]",
+	  "let a user (or a key's reporter) read its provider's complaint feed", cli_provider_member },
 	{ "user create", "--db PATH --name NAME --role ROLE < PASSWORD", "add a web console user (password on stdin)", cli_user_create },
 	{ "stats listings", "--db PATH [--days N]", "fairness figures of the listings as JSON", cli_stats_listings },
 	{ "scan-relay", "[--helo NAME] [--outside DOMAIN] [--local-domain DOMAIN] [--starttls] [--submission[=PORT]] "

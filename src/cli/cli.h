@@ -27,6 +27,7 @@ int cli_delist(int argc, char **argv);
 int cli_whitelist(int argc, char **argv);
 int cli_stats_listings(int argc, char **argv);
 int cli_user_create(int argc, char **argv);
+int cli_provider_member(int argc, char **argv);
 int cli_scan_relay(int argc, char **argv);
 
 #endif

@@ -9,7 +9,20 @@
  * many have run. Open applies the missing ones, each in its own transaction, and refuses a
  * database whose version is newer than this program knows.
  * Every mutating call runs inside a SAVEPOINT, so a failure undoes only that call even
- * in the middle of a group transaction. Prepared statements are cached per connection. */
+ * in the middle of a group transaction. Prepared statements are cached per connection.
+ * Checkpoints: SQLite's automatic checkpoint runs inside the COMMIT of the connection that
+ * pushed the WAL past 1,000 pages, which put it on reputed's serial path (the writer thread).
+ * Instead each connection's WAL hook wakes a checkpoint thread of its own (started on first
+ * need, with its own connection) that runs a PASSIVE checkpoint. SQLite restarts the WAL
+ * from its beginning only when a write transaction begins with every frame copied back,
+ * which a background checkpoint racing the next commit rarely achieves; so once the thread
+ * has copied all but CKPT_REST pages, the committing connection copies that rest itself
+ * (a short PASSIVE checkpoint, most of the work done elsewhere) and the next transaction
+ * restarts the WAL. Past CKPT_INLINE pages it checkpoints inline whatever happens, so the
+ * WAL stays bounded. A checkpoint never
+ * changes what a crash keeps: the WAL is fsynced at every commit (synchronous=FULL), and
+ * SQLite copies pages back and fsyncs the database before it reuses the WAL. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -108,6 +121,11 @@ static const char *const migrations[] = {
 	"  hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), csrf TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
 	"CREATE INDEX sessions_expires ON sessions(expires_at);",
+	/* 4: members of provider organisations (store_sqlite_provider.c, docs/provider-feed.md) */
+	"CREATE TABLE provider_members ("
+	"  reporter_id TEXT PRIMARY KEY REFERENCES reporters(id),"
+	"  provider_id INTEGER NOT NULL REFERENCES providers(id), added_at INTEGER NOT NULL);"
+	"CREATE INDEX provider_members_provider ON provider_members(provider_id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -306,6 +324,111 @@ static int migrate(struct sq *s, struct rp_diag *diag)
 	return RP_OK;
 }
 
+#define CKPT_PAGES 1000  /* WAL pages that wake the checkpoint thread (SQLite's default) */
+#define CKPT_INLINE 8000 /* WAL pages at which the committing connection checkpoints itself */
+#define CKPT_REST 400    /* pages left over by the thread that the committing connection copies */
+
+/* The checkpoint thread of one connection; the WAL hook's argument. */
+struct ckpt {
+	char *path;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool started, due, stopping, running;
+	int backfilled; /* WAL frames copied back by the thread's last checkpoint */
+	pthread_t thread;
+};
+
+/* ckpt_main - run a PASSIVE checkpoint on a connection of its own each time one is due. */
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *c = arg;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(c->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		db = NULL; /* the inline checkpoint at CKPT_INLINE pages still bounds the WAL */
+	}
+	pthread_mutex_lock(&c->lock);
+	while (!c->stopping) {
+		if (!c->due) {
+			pthread_cond_wait(&c->cond, &c->lock);
+			continue;
+		}
+		c->due = false;
+		c->running = true;
+		pthread_mutex_unlock(&c->lock);
+		int copied = 0;
+		if (db != NULL && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied) != SQLITE_OK)
+			copied = 0;
+		pthread_mutex_lock(&c->lock);
+		c->running = false;
+		c->backfilled = copied;
+	}
+	pthread_mutex_unlock(&c->lock);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* ckpt_hook - the WAL hook after each commit: past CKPT_PAGES, wake the checkpoint thread,
+ * or copy the rest itself once the thread is nearly done (see the top of the file). */
+static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct ckpt *c = arg;
+	bool inline_now = pages >= CKPT_INLINE || c->path == NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (pages < CKPT_PAGES) {
+		c->backfilled = 0; /* the WAL was restarted */
+	} else if (!c->running && c->backfilled > 0 && pages - c->backfilled <= CKPT_REST) {
+		inline_now = true;
+		c->backfilled = 0;
+	} else if (!inline_now && !c->running) {
+		if (!c->started && !c->stopping)
+			c->started = pthread_create(&c->thread, NULL, ckpt_main, c) == 0;
+		c->due = true;
+		pthread_cond_signal(&c->cond);
+		inline_now = !c->started; /* no thread: checkpoint here, as SQLite would */
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (inline_now && pages >= CKPT_PAGES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+/* ckpt_attach - replace the automatic checkpoint with ckpt_hook (every open connection has
+ * it, so ckpt_detach always finds its own argument). */
+static void ckpt_attach(struct sq *s)
+{
+	const char *path = sqlite3_db_filename(s->db, "main");
+	struct ckpt *c = xcalloc(1, sizeof(*c));
+
+	if (path != NULL && path[0] != '\0') /* else temporary or in-memory: checkpoints inline */
+		c->path = xstrdup(path);
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	sqlite3_wal_hook(s->db, ckpt_hook, c);
+}
+
+/* ckpt_detach - remove the hook, stop and join the checkpoint thread. */
+static void ckpt_detach(struct sq *s)
+{
+	struct ckpt *c = sqlite3_wal_hook(s->db, NULL, NULL);
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	if (c->started)
+		pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->cond);
+	xfree(c->path);
+	xfree(c);
+}
+
 /* sq_close - finalise statements and close the connection. */
 static void sq_close(void *impl)
 {
@@ -318,6 +441,8 @@ static void sq_close(void *impl)
 	for (int i = 0; i < Q_N; i++)
 		sqlite3_finalize(s->stmt[i]);
 	s->camps = sq_camps_free(s->camps);
+	if (s->db != NULL)
+		ckpt_detach(s);
 	sqlite3_close(s->db);
 	xfree(s);
 }
@@ -330,8 +455,11 @@ static int sq_open(const struct rp_store_config *cfg, void **impl, struct rp_dia
 
 	s->campaign_scan = cfg->campaign_scan;
 	s->fp_match = cfg->fp_match;
-	if (sqlite3_open_v2(cfg->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	int orc = sqlite3_open_v2(cfg->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				  NULL);
+	if (s->db != NULL)
+		ckpt_attach(s);
+	if (orc != SQLITE_OK) {
 		rp_diag_set(diag, 0, 0, "%s: %s", cfg->path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		sq_close(s);
 		return RP_EDB;
@@ -873,4 +1001,5 @@ const struct rp_store_ops rp_store_sqlite_ops = {
 	.sweep_raw = sq_sweep_raw,
 	.listing = &sq_listing_ops,
 	.users = &sq_user_ops,
+	.provider = &sq_provider_ops,
 };

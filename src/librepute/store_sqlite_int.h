@@ -65,6 +65,8 @@ int sq_campaign_json(void *impl, int64_t id, json_t **out);
 extern const struct rp_store_listing_ops sq_listing_ops;
 /* Console users and sessions (store_sqlite_users.c). */
 extern const struct rp_store_user_ops sq_user_ops;
+/* Provider members and the complaint feed (store_sqlite_provider.c). */
+extern const struct rp_store_provider_ops sq_provider_ops;
 
 /* store_sqlite_campaign.c: the recent campaigns kept in memory for the writer. */
 struct sq_camps;

@@ -184,8 +184,8 @@ static uint8_t *image_alloc(size_t n, size_t *maplen)
 		munmap(p, (size_t)(a - p));
 	if (a + len < p + len + HUGE_PAGE)
 		munmap(a + len, (size_t)(p + len + HUGE_PAGE - (a + len)));
-	if (n >= HUGE_PAGE)
-		madvise(a, n & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* the tail stays in 4 KiB pages */
+	if (n >= HUGE_PAGE) /* the whole mapping, tail included: at most one page of slack */
+		madvise(a, len, MADV_HUGEPAGE);
 	*maplen = len;
 	return a;
 }
@@ -434,8 +434,8 @@ static long lookup_dom(const struct zone *z, const struct zone_ds *d, const uint
 	return e == NULL || e->val == ZS_EXCLUDED ? -1 : (long)e->val;
 }
 
-/* zone_lookup - every dataset's answer for the labels before the apex. */
-void zone_lookup(const struct zone *z, const uint8_t *prefix, size_t plen, struct zone_result *res)
+/* zone_parse_name - the kind of name and its address. */
+void zone_parse_name(const uint8_t *prefix, size_t plen, struct zone_result *res)
 {
 	res->n = 0;
 	res->kind = ZONE_NAME_OTHER;
@@ -443,16 +443,29 @@ void zone_lookup(const struct zone *z, const uint8_t *prefix, size_t plen, struc
 		res->kind = ZONE_NAME_IP4;
 	else if (parse_ip6_name(prefix, plen, res->addr))
 		res->kind = ZONE_NAME_IP6;
+}
+
+/* ip4_of - the address of bytes a[0..3], host order. */
+static uint32_t ip4_of(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/* zone_lookup_parsed - every dataset's answer for a name zone_parse_name has parsed. */
+void zone_lookup_parsed(const struct zone *z, const uint8_t *prefix, size_t plen, struct zone_result *res)
+{
 	/* ::ffff:a.b.c.d (RFC 5782's IPv6 test points) is also looked up as a.b.c.d */
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	bool v4mapped = res->kind == ZONE_NAME_IP6 && memcmp(res->addr, mapped, 12) == 0;
+
+	res->n = 0;
 	for (unsigned i = 0; i < z->nds; i++) {
 		const struct zone_ds *d = &z->ds[i];
 		long v = -1;
 		if (d->kind == ZS_IP4 && res->kind == ZONE_NAME_IP4)
-			v = lookup_ip4(d, (uint32_t)res->addr[0] << 24 | res->addr[1] << 16 | res->addr[2] << 8 | res->addr[3]);
+			v = lookup_ip4(d, ip4_of(res->addr));
 		else if (d->kind == ZS_IP4 && v4mapped && !z->has_ip6)
-			v = lookup_ip4(d, (uint32_t)res->addr[12] << 24 | res->addr[13] << 16 | res->addr[14] << 8 | res->addr[15]);
+			v = lookup_ip4(d, ip4_of(res->addr + 12));
 		else if (d->kind == ZS_IP6 && res->kind == ZONE_NAME_IP6)
 			v = lookup_ip6(d, res->addr);
 		else if (d->kind == ZS_DOM)
@@ -462,14 +475,19 @@ void zone_lookup(const struct zone *z, const uint8_t *prefix, size_t plen, struc
 	}
 }
 
-/* zone_prefetch - prefetch what lookup_ip4 will read. */
-void zone_prefetch(const struct zone *z, const uint8_t *prefix, size_t plen, int stage)
+/* zone_lookup - every dataset's answer for the labels before the apex. */
+void zone_lookup(const struct zone *z, const uint8_t *prefix, size_t plen, struct zone_result *res)
 {
-	uint8_t a[4];
+	zone_parse_name(prefix, plen, res);
+	zone_lookup_parsed(z, prefix, plen, res);
+}
 
-	if (!parse_ip4_name(prefix, plen, a))
+/* zone_prefetch_parsed - prefetch what lookup_ip4 will read for a parsed IPv4 name. */
+void zone_prefetch_parsed(const struct zone *z, const struct zone_result *res, int stage)
+{
+	if (res->kind != ZONE_NAME_IP4)
 		return;
-	uint32_t h = ((uint32_t)a[0] << 24 | a[1] << 16) >> (32 - ZS_DIRBITS);
+	uint32_t h = ip4_of(res->addr) >> (32 - ZS_DIRBITS);
 	for (unsigned i = 0; i < z->nds; i++) {
 		const struct zone_ds *d = &z->ds[i];
 		if (d->kind != ZS_IP4)
@@ -478,15 +496,24 @@ void zone_prefetch(const struct zone *z, const uint8_t *prefix, size_t plen, int
 			__builtin_prefetch(&d->dir[h]);
 			continue;
 		}
-		size_t lo = d->dir[h], hi = d->dir[h + 1], mid = (lo + hi) / 2;
-		if (d->wide) {
-			__builtin_prefetch(&d->ip4[mid]);
-			__builtin_prefetch(&d->ip4[lo > 0 ? lo - 1 : 0]);
-		} else {
-			__builtin_prefetch(&d->ip4c[mid]);
-			__builtin_prefetch(&d->ip4c[lo > 0 ? lo - 1 : 0]);
-		}
+		/* every line the binary search may touch, from the entry before the bucket to its last */
+		size_t lo = d->dir[h], hi = d->dir[h + 1];
+		size_t esz = d->wide ? sizeof(struct zs_ip4) : sizeof(struct zs_ip4c);
+		const uint8_t *first = (const uint8_t *)(d->wide ? (const void *)d->ip4 : (const void *)d->ip4c);
+		const uint8_t *p = first + (lo > 0 ? lo - 1 : 0) * esz, *end = first + (hi > 0 ? hi - 1 : 0) * esz;
+		for (unsigned k = 0; k < 4 && p <= end; k++, p += 64)
+			__builtin_prefetch(p);
+		__builtin_prefetch(end);
 	}
+}
+
+/* zone_prefetch - prefetch what lookup_ip4 will read. */
+void zone_prefetch(const struct zone *z, const uint8_t *prefix, size_t plen, int stage)
+{
+	struct zone_result res;
+
+	zone_parse_name(prefix, plen, &res);
+	zone_prefetch_parsed(z, &res, stage);
 }
 
 /* zone_subject_text - the '$' replacement for this query. */

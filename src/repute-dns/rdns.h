@@ -129,6 +129,7 @@ struct rdns_pending {
 	enum dns_parse_result pr;
 	const struct rdns_zone *rz;
 	size_t plen;
+	struct zone_result res; /* the name parsed once (zone_parse_name), looked up at respond */
 };
 /* rdns_prepare - parse pkt, find its zone, and start fetching the lookup's memory (stage 0);
  * rdns_prefetch runs stage 1. Together they let a batch overlap its cache misses. */

@@ -138,13 +138,12 @@ static int put_values(struct dns_writer *w, const struct rdns_zone *rz, const st
 
 /* answer_zone - the sections for a question inside rz; sets *rcode. Returns false on overflow. */
 static bool answer_zone(struct dns_writer *w, const struct rdns_zone *rz, const struct dns_query *q, size_t plen,
-			unsigned *rcode, uint16_t *an, uint16_t *ns)
+			struct zone_result *res, unsigned *rcode, uint16_t *an, uint16_t *ns)
 {
-	struct zone_result res;
 	size_t apex_ptr = DNS_HDRLEN + plen;
 	int n;
 
-	zone_lookup(rz->z, q->qname, plen, &res);
+	zone_lookup_parsed(rz->z, q->qname, plen, res);
 	*rcode = DNS_R_NOERROR;
 	*an = *ns = 0;
 	if (plen == 0) {
@@ -158,9 +157,9 @@ static bool answer_zone(struct dns_writer *w, const struct rdns_zone *rz, const 
 				return false;
 			*an = (uint16_t)(*an + n);
 		}
-	} else if (res.n == 0)
+	} else if (res->n == 0)
 		*rcode = DNS_R_NXDOMAIN;
-	if ((n = put_values(w, rz, q, &res, plen)) < 0)
+	if ((n = put_values(w, rz, q, res, plen)) < 0)
 		return false;
 	*an = (uint16_t)(*an + n);
 	if (*an == 0 && rz->has_soa) {
@@ -178,15 +177,17 @@ void rdns_prepare(const struct rdns_zoneset *zs, const uint8_t *pkt, size_t len,
 	p->rz = NULL;
 	if (p->pr == DNS_PARSE_OK && zs)
 		p->rz = rdns_zoneset_find(zs, p->q.qname, p->q.qname_len, &p->plen);
-	if (p->rz)
-		zone_prefetch(p->rz->z, p->q.qname, p->plen, 0);
+	if (p->rz) {
+		zone_parse_name(p->q.qname, p->plen, &p->res);
+		zone_prefetch_parsed(p->rz->z, &p->res, 0);
+	}
 }
 
 /* rdns_prefetch - prefetch stage 1. */
 void rdns_prefetch(const struct rdns_pending *p)
 {
 	if (p->rz)
-		zone_prefetch(p->rz->z, p->q.qname, p->plen, 1);
+		zone_prefetch_parsed(p->rz->z, &p->res, 1);
 }
 
 /* rdns_answer - build the response to one query. */
@@ -238,7 +239,7 @@ size_t rdns_respond(struct rdns_pending *p, const uint8_t *pkt, uint8_t *out, si
 	size_t qend = w.len;
 	unsigned rcode;
 	uint16_t an = 0, ns = 0;
-	if (!answer_zone(&w, rz, q, plen, &rcode, &an, &ns)) {
+	if (!answer_zone(&w, rz, q, plen, &p->res, &rcode, &an, &ns)) {
 		/* RFC 2181 9: drop the partial sections and set TC; the client retries over TCP */
 		w.len = qend;
 		w.overflow = false;

@@ -18,6 +18,7 @@
 
 #define RDNS_BATCH 64
 #define RDNS_INLEN 1024
+#define RDNS_INSTRIDE (RDNS_INLEN + 64) /* not a power of two: the slots' first lines spread over the cache sets */
 #define RDNS_OUTLEN 4096
 #define RRL_SLOTS 4096 /* per thread; a collision only resets a counter early */
 
@@ -29,8 +30,8 @@ struct rrl_slot {
 };
 
 struct udp_bufs {
-	uint8_t in[RDNS_BATCH][RDNS_INLEN];
-	uint8_t out[RDNS_BATCH][RDNS_OUTLEN];
+	uint8_t in[RDNS_BATCH][RDNS_INSTRIDE];
+	uint8_t out[RDNS_BATCH * RDNS_OUTLEN]; /* responses packed one after another in 64-byte steps */
 	struct sockaddr_storage peer[RDNS_BATCH];
 	struct iovec iov_in[RDNS_BATCH], iov_out[RDNS_BATCH];
 	struct mmsghdr rx[RDNS_BATCH], tx[RDNS_BATCH];
@@ -85,6 +86,7 @@ static unsigned answer_batch(struct rdns_server *s, unsigned reader, struct udp_
 	struct rdns_stats *st = &s->stats[reader];
 	const struct rdns_zoneset *zs = rdns_enter(s, reader);
 	unsigned out = 0;
+	size_t used = 0; /* bytes of b->out taken; each response before had at most RDNS_OUTLEN */
 
 	/* three passes so the batch's cache misses overlap: parse and prefetch the directory,
 	 * prefetch the entries, then answer */
@@ -97,7 +99,8 @@ static unsigned answer_batch(struct rdns_server *s, unsigned reader, struct udp_
 	for (unsigned i = 0; i < n; i++)
 		rdns_prefetch(&b->pend[i]);
 	for (unsigned i = 0; i < n; i++) {
-		size_t r = rdns_respond(&b->pend[i], b->in[i], b->out[out], RDNS_OUTLEN, false, (unsigned)s->cfg.udp_size, st);
+		uint8_t *o = b->out + used;
+		size_t r = rdns_respond(&b->pend[i], b->in[i], o, RDNS_OUTLEN, false, (unsigned)s->cfg.udp_size, st);
 		if (r > 0 && s->cfg.rrl_rate > 0) {
 			int v = rrl_check(s, b, &b->peer[i], now);
 			if (v == 1) {
@@ -105,12 +108,13 @@ static unsigned answer_batch(struct rdns_server *s, unsigned reader, struct udp_
 				r = 0;
 			} else if (v == 2) {
 				STAT_INC(st->rrl_slipped);
-				r = slip(b->out[out], &b->pend[i]);
+				r = slip(o, &b->pend[i]);
 			}
 		}
 		if (r == 0)
 			continue;
-		b->iov_out[out] = (struct iovec){ b->out[out], r };
+		b->iov_out[out] = (struct iovec){ o, r };
+		used += (r + 63) & ~(size_t)63;
 		b->tx[out].msg_hdr = (struct msghdr){ .msg_name = &b->peer[i], .msg_namelen = b->rx[i].msg_hdr.msg_namelen,
 						      .msg_iov = &b->iov_out[out], .msg_iovlen = 1 };
 		out++;

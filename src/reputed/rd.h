@@ -15,6 +15,7 @@
  * rd_publish.c  publication: zone snapshots, rbldnsd and BIND files, SIGHUP to repute-dns
  * rd_session.c  web console sessions: login/logout, cookies, CSRF, login rate limit, case queue
  * rd_web.c      web console static files (web.root) and the role guard of its pages
+ * rd_relay.c    the open-relay scanner thread: scans report sources, findings as evidence
  *
  * One struct rd holds the daemon's state; there is no other global state except the
  * metrics counters (atomics) and the logging destination. */
@@ -80,6 +81,20 @@ struct rd_config {
 	char *web_root;                   /* [web] (docs/web-console.md) */
 	bool web_cookie_secure;
 	long web_session_ttl;
+	bool relay_enable;                /* [relay] (docs/relay-scanner.md) */
+	long relay_interval;
+	long relay_scans_per_hour;
+	long relay_connect_rate;
+	char *relay_optout;
+	bool relay_allow_private;
+	long relay_timeout;
+	long relay_port;
+	bool relay_starttls;
+	char *relay_helo;
+	char *relay_outside;
+	char *relay_local_domain;
+	long relay_queue_max;
+	char *relay_test_connect;
 };
 
 extern const struct cfg_opt rd_config_table[];
@@ -97,6 +112,7 @@ struct rd_ratelimit;
 struct rd_http;
 struct rd_smtp;
 struct rd_listing;
+struct rd_relay;
 
 struct rd {
 	struct rd_config cfg;
@@ -116,6 +132,7 @@ struct rd {
 	char sms_reporter_id[32];
 	char form_reporter_id[32];
 	struct rd_listing *listing;    /* the listing thread (rd_listing.c) */
+	struct rd_relay *relay;        /* the relay scanner thread (rd_relay.c); NULL when off */
 };
 
 /* rd_config.c */
@@ -237,6 +254,11 @@ void rd_listing_kick(struct rd *rd);
 /* rd_publish.c - compile the active listings and the whitelist into every zone and tell
  * repute-dns (SIGHUP to publish.dns_pidfile); returns 0 or an RP_E* code (logged). */
 int rd_publish(struct rd *rd, struct rp_store *st, uint32_t serial);
+
+/* rd_relay.c: the open-relay scanner thread (only when relay.enable); its own database
+ * connection. rd_relay_stop finishes the scan under way first. */
+void rd_relay_start(struct rd *rd);
+void rd_relay_stop(struct rd *rd);
 
 /* rd_now - monotonic seconds. */
 double rd_now(void);

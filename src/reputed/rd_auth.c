@@ -3,7 +3,14 @@
  *
  * Buckets live in a small chained hash table under one mutex; a bucket refills at `rate`
  * tokens per second up to `burst`. Full buckets idle for a while are dropped when the
- * table grows, so an address scan cannot grow it without bound. */
+ * table grows, so an address scan cannot grow it without bound.
+ *
+ * The same object holds the cache of verified API keys, so that a request does not pay a
+ * SQLite lookup under the reader mutex: an entry maps the BLAKE2b-256 of a presented key to
+ * its principal and is trusted for KEY_TTL seconds, then verified against the key table
+ * again, so a key revoked by any process (another connection, the CLI) stops working within
+ * KEY_TTL. Only keys that verified are cached; entries are compared in constant time
+ * (sodium_memcmp), and the cache is emptied when it reaches KEY_MAX entries. */
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -17,6 +24,9 @@
 
 #define RL_SLOTS 4096
 #define RL_MAX_ENTRIES 100000
+#define KEY_SLOTS 1024
+#define KEY_MAX 10000
+#define KEY_TTL 1.0 /* seconds a verified key is trusted before it is looked up again */
 
 struct bucket {
 	char *key;
@@ -25,11 +35,35 @@ struct bucket {
 	struct bucket *next;
 };
 
+struct keyent {
+	unsigned char hash[crypto_generichash_BYTES];
+	struct rp_principal who;
+	double checked; /* when the key table last said yes */
+	struct keyent *next;
+};
+
 struct rd_ratelimit {
 	pthread_mutex_t lock;
 	struct bucket *slot[RL_SLOTS];
 	size_t n;
+	pthread_mutex_t key_lock; /* the verified-key cache */
+	struct keyent *key_slot[KEY_SLOTS];
+	size_t n_keys;
 };
+
+/* keys_clear - drop every cached key (key_lock held). */
+static void keys_clear(struct rd_ratelimit *rl)
+{
+	for (size_t i = 0; i < KEY_SLOTS; i++) {
+		for (struct keyent *e = rl->key_slot[i], *next; e != NULL; e = next) {
+			next = e->next;
+			sodium_memzero(e, sizeof(*e));
+			xfree(e);
+		}
+		rl->key_slot[i] = NULL;
+	}
+	rl->n_keys = 0;
+}
 
 /* rd_ratelimit_new - an empty table. */
 struct rd_ratelimit *rd_ratelimit_new(void)
@@ -37,6 +71,7 @@ struct rd_ratelimit *rd_ratelimit_new(void)
 	struct rd_ratelimit *rl = xcalloc(1, sizeof(*rl));
 
 	pthread_mutex_init(&rl->lock, NULL);
+	pthread_mutex_init(&rl->key_lock, NULL);
 	return rl;
 }
 
@@ -52,6 +87,8 @@ struct rd_ratelimit *rd_ratelimit_free(struct rd_ratelimit *rl)
 			xfree(b);
 		}
 	pthread_mutex_destroy(&rl->lock);
+	keys_clear(rl);
+	pthread_mutex_destroy(&rl->key_lock);
 	xfree(rl);
 	return NULL;
 }
@@ -118,17 +155,80 @@ bool rd_ratelimit_take(struct rd_ratelimit *rl, const char *key, double rate, do
 	return ok;
 }
 
-/* rd_auth_bearer - verify "Bearer KEY" against the key table. */
+/* key_slot - the chain of a key hash. */
+static struct keyent **key_slot(struct rd_ratelimit *rl, const unsigned char *hash)
+{
+	return &rl->key_slot[((size_t)hash[0] << 8 | hash[1]) % KEY_SLOTS];
+}
+
+/* key_cached - the principal of a cached key verified less than KEY_TTL ago. */
+static bool key_cached(struct rd_ratelimit *rl, const unsigned char *hash, double now, struct rp_principal *who)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&rl->key_lock);
+	for (struct keyent *e = *key_slot(rl, hash); e != NULL; e = e->next)
+		if (sodium_memcmp(e->hash, hash, sizeof(e->hash)) == 0) {
+			hit = now - e->checked < KEY_TTL;
+			if (hit)
+				*who = e->who;
+			break;
+		}
+	pthread_mutex_unlock(&rl->key_lock);
+	return hit;
+}
+
+/* key_remember - cache (rc == RP_OK) or forget a key after a lookup in the key table. */
+static void key_remember(struct rd_ratelimit *rl, const unsigned char *hash, double now, int rc,
+			 const struct rp_principal *who)
+{
+	pthread_mutex_lock(&rl->key_lock);
+	struct keyent **pp = key_slot(rl, hash), *e;
+	while ((e = *pp) != NULL && sodium_memcmp(e->hash, hash, sizeof(e->hash)) != 0)
+		pp = &e->next;
+	if (rc != RP_OK) {
+		if (e != NULL) {
+			*pp = e->next;
+			sodium_memzero(e, sizeof(*e));
+			xfree(e);
+			rl->n_keys--;
+		}
+	} else {
+		if (e == NULL) {
+			if (rl->n_keys >= KEY_MAX)
+				keys_clear(rl);
+			pp = key_slot(rl, hash);
+			e = xcalloc(1, sizeof(*e));
+			memcpy(e->hash, hash, sizeof(e->hash));
+			e->next = *pp;
+			*pp = e;
+			rl->n_keys++;
+		}
+		e->who = *who;
+		e->checked = now;
+	}
+	pthread_mutex_unlock(&rl->key_lock);
+}
+
+/* rd_auth_bearer - verify "Bearer KEY": from the cache of verified keys, else the key table. */
 int rd_auth_bearer(struct rd *rd, const char *header, struct rp_principal *who)
 {
+	unsigned char hash[crypto_generichash_BYTES];
+
 	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
 		return RP_EINVAL;
 	const char *key = header + 7;
 	while (*key == ' ')
 		key++;
+	double now = rd_now();
+	crypto_generichash(hash, sizeof(hash), (const unsigned char *)key, strlen(key), NULL, 0);
+	if (key_cached(rd->rl, hash, now, who))
+		return RP_OK;
 	pthread_mutex_lock(&rd->reader_lock);
 	int rc = rp_store_key_verify(rd->reader, key, who);
 	pthread_mutex_unlock(&rd->reader_lock);
+	if (rc == RP_OK || rc == RP_ENOTFOUND)
+		key_remember(rd->rl, hash, now, rc, who);
 	return rc;
 }
 

@@ -122,6 +122,9 @@ static enum route route_of(const char *method, const char *url, const char **arg
 		{ "GET", "/v1/listings/", true, R_LISTING_GET },  { "GET", "/v1/stats/listings", false, R_LISTING_STATS },
 		{ "GET", "/v1/session", false, R_SESSION_GET },   { "POST", "/v1/session", false, R_LOGIN },
 		{ "POST", "/v1/session/logout", false, R_LOGOUT }, { "GET", "/v1/cases", false, R_CASES },
+		{ "GET", "/v1/provider", false, R_PROVIDER_GET }, { "GET", "/v1/complaints", false, R_COMPLAINTS },
+		{ "GET", "/v1/complaints.arf", false, R_COMPLAINT_ARF },
+		{ "GET", "/v1/relays", false, R_RELAYS_GET },    { "POST", "/v1/relays", false, R_RELAYS_POST },
 	};
 
 	*path_known = false;
@@ -315,7 +318,12 @@ static enum MHD_Result first_call(struct rd *rd, struct MHD_Connection *c, struc
 	case R_REPORT_GET:
 	case R_LISTING_POST:
 	case R_WHITELIST_POST:
-	case R_EVIDENCE_POST: rc = check_auth(rd, c, r, true); break;
+	case R_RELAYS_GET:
+	case R_RELAYS_POST:
+	case R_EVIDENCE_POST:
+	case R_PROVIDER_GET:
+	case R_COMPLAINTS:
+	case R_COMPLAINT_ARF: rc = check_auth(rd, c, r, true); break;
 	case R_DELIST:
 	case R_LISTING_GET:
 	case R_LISTING_STATS:
@@ -336,6 +344,10 @@ static enum MHD_Result first_call(struct rd *rd, struct MHD_Connection *c, struc
 	if ((r->route == R_LISTING_POST || r->route == R_WHITELIST_POST || r->route == R_EVIDENCE_POST) &&
 	    !rd_is_analyst(r->who.role))
 		return reject(c, r, 403, "forbidden", 0, "only analysts and admins list, delist and whitelist");
+	if ((r->route == R_RELAYS_GET || r->route == R_RELAYS_POST) && !rd_is_analyst(r->who.role))
+		return reject(c, r, 403, "forbidden", 0, "only analysts and admins see and request relay scans");
+	if (r->route == R_RELAYS_POST && !rd_content_type_is(c, "application/json"))
+		return reject(c, r, 415, "unsupported_media_type", 0, "this endpoint takes application/json");
 	if ((r->route == R_DELIST || r->route == R_LISTING_POST || r->route == R_WHITELIST_POST ||
 	     r->route == R_EVIDENCE_POST) && !rd_content_type_is(c, "application/json"))
 		return reject(c, r, 415, "unsupported_media_type", 0, "this endpoint takes application/json");
@@ -387,7 +399,12 @@ static enum MHD_Result finish(struct rd *rd, struct MHD_Connection *c, struct re
 	case R_LOGIN: return rd_session_login(rd, c, r);
 	case R_LOGOUT: return rd_session_logout(rd, c, r);
 	case R_CASES: return rd_session_cases(rd, c, r);
+	case R_PROVIDER_GET: return rd_provider_get(rd, c, r);
+	case R_COMPLAINTS: return rd_provider_complaints(rd, c, r);
+	case R_COMPLAINT_ARF: return rd_provider_arf(rd, c, r);
 	case R_WEB: return rd_web_serve(rd, c, r);
+	case R_RELAYS_GET: return rd_api_get_relays(rd, c, r);
+	case R_RELAYS_POST: return rd_api_post_relays(rd, c, r);
 	case R_METRICS: {
 		struct buf b;
 		buf_init(&b);

@@ -17,6 +17,8 @@ enum route {
 	R_REPORTS_SEARCH, R_CAMPAIGN_GET, R_CASE_POST, R_AUDIT,
 	R_DELIST, R_LISTING_POST, R_WHITELIST_POST, R_EVIDENCE_POST, R_LISTING_GET, R_LISTING_STATS,
 	R_SESSION_GET, R_LOGIN, R_LOGOUT, R_CASES, R_WEB, /* the web console (rd_session.c, rd_web.c) */
+	R_PROVIDER_GET, R_COMPLAINTS, R_COMPLAINT_ARF,    /* the provider feed (rd_provider.c) */
+	R_RELAYS_GET, R_RELAYS_POST, /* the relay scanner (rd_relay.c) */
 };
 
 struct req {
@@ -67,6 +69,9 @@ enum MHD_Result rd_api_post_whitelist(struct rd *rd, struct MHD_Connection *c, s
 enum MHD_Result rd_api_post_evidence(struct rd *rd, struct MHD_Connection *c, struct req *r);
 enum MHD_Result rd_api_get_listing(struct rd *rd, struct MHD_Connection *c, struct req *r);
 enum MHD_Result rd_api_get_listing_stats(struct rd *rd, struct MHD_Connection *c);
+/* rd_relay.c: GET /v1/relays (findings) and POST /v1/relays (queue a scan), analysts only. */
+enum MHD_Result rd_api_get_relays(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_api_post_relays(struct rd *rd, struct MHD_Connection *c, struct req *r);
 /* rd_session.c: console sessions (docs/web-console.md). rd_session_check - without an
  * Authorization header, a valid session cookie makes r->who the session's user; an unsafe
  * method then needs the session's CSRF token in X-CSRF-Token (or, anonymous, the token of
@@ -76,6 +81,11 @@ enum MHD_Result rd_session_get(struct rd *rd, struct MHD_Connection *c, struct r
 enum MHD_Result rd_session_login(struct rd *rd, struct MHD_Connection *c, struct req *r);
 enum MHD_Result rd_session_logout(struct rd *rd, struct MHD_Connection *c, struct req *r);
 enum MHD_Result rd_session_cases(struct rd *rd, struct MHD_Connection *c, struct req *r);
+/* rd_provider.c: the provider feed (docs/provider-feed.md); each checks the caller's role and
+ * organisation itself. */
+enum MHD_Result rd_provider_get(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_provider_complaints(struct rd *rd, struct MHD_Connection *c, struct req *r);
+enum MHD_Result rd_provider_arf(struct rd *rd, struct MHD_Connection *c, struct req *r);
 /* rd_web.c: rd_web_path - a GET/HEAD of a console file (not /v1, /metrics, /healthz);
  * rd_web_serve - the file, or a redirect to the login page when its role is missing. */
 bool rd_web_path(const char *method, const char *url);

@@ -145,6 +145,8 @@ static void start(struct rd *rd)
 				     rd->cfg.sweep_interval);
 	rd->writer_store = wst;
 	rd_listing_start(rd);
+	if (rd->cfg.relay_enable)
+		rd_relay_start(rd);
 	if (rd_http_start(rd) != 0)
 		log_fatalx("cannot start the HTTP listener on %s", rd->cfg.http_listen);
 	if (rd->cfg.smtp_enable && rd_smtp_start(rd) != 0)
@@ -189,6 +191,7 @@ static void stop(struct rd *rd)
 	atomic_store(&rd->stopping, true);
 	rd_smtp_stop(rd);
 	rd_http_stop(rd);
+	rd_relay_stop(rd);
 	rd_listing_stop(rd);
 	rd->writer = rd_writer_stop(rd->writer);
 	rd->writer_store = rp_store_close(rd->writer_store);

@@ -6,6 +6,7 @@
  * module; g_mime_init() is reference counted, so calling it here too is harmless. */
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gmime/gmime.h>
 
@@ -47,11 +48,32 @@ static void collect_part(GMimeObject *parent, GMimeObject *part, gpointer data)
 	g_object_unref(ms);
 }
 
+/* count_ci - occurrences of the lower-case needle in data, ignoring case, stopping at stop. */
+static size_t count_ci(const char *data, size_t len, const char *needle, size_t stop)
+{
+	size_t n = strlen(needle), found = 0;
+
+	for (size_t i = 0; i + n <= len && found < stop; i++)
+		if ((data[i] | 0x20) == needle[0] && strncasecmp(data + i, needle, n) == 0)
+			found++;
+	return found;
+}
+
+/* may_split - false when the text cannot hold two attached messages (fewer than two
+ * "message/" types and no multipart/digest, whose parts are messages by default), which
+ * spares most reports a full MIME parse. */
+static bool may_split(const char *data, size_t len)
+{
+	return count_ci(data, len, "message/", 2) >= 2 || count_ci(data, len, "digest", 1) >= 1;
+}
+
 /* rd_split_originals - the attached originals when there are two or more, else 0. */
 size_t rd_split_originals(const char *data, size_t len, struct buf *out, size_t max)
 {
 	struct split_ctx ctx = { .out = out, .max = max };
 
+	if (!may_split(data, len))
+		return 0;
 	pthread_once(&split_once, split_init);
 	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
 	GMimeParser *parser = g_mime_parser_new_with_stream(stream);

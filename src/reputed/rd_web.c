@@ -32,6 +32,7 @@ static const struct {
 } page_roles[] = {
 	{ "/queue.html", "analyst admin" },
 	{ "/my.html", "reporter provider partner analyst admin" },
+	{ "/provider.html", "provider partner analyst admin" },
 };
 
 /* rd_web_path - a console file: GET or HEAD, not an API path, only safe characters. */

@@ -9,7 +9,10 @@
  * the writer gives stragglers up to GATHER_WAIT seconds to join before it begins (PostgreSQL's
  * commit_delay with commit_siblings): the commit, its WAL page writes and its fsync are the
  * larger part of the writer's work, so fewer and fuller groups mean more reports per second
- * for at most that much more latency, and a lone client never waits. While idle it also
+ * for at most that much more latency, and a lone client never waits. Each submitter sleeps
+ * on its own condition variable and is woken alone when its group is committed (a shared
+ * one woke every waiting request thread on every commit to find that its job was not done).
+ * While idle it also
  * runs the retention sweep of raw originals (storage.raw_retention), a chunk at a time so
  * reports never wait long. */
 #include <errno.h>
@@ -31,6 +34,7 @@ struct rd_job {
 	struct rp_diag *diag;
 	int rc;
 	bool done;
+	pthread_cond_t cond; /* signalled when done */
 	struct rd_job *next;
 };
 
@@ -39,7 +43,6 @@ struct rd_writer {
 	long batch_max, queue_max;
 	pthread_mutex_t lock;
 	pthread_cond_t work;  /* writer waits: queue not empty or stopping */
-	pthread_cond_t done;  /* submitters wait: their job is done */
 	struct rd_job *head, *tail;
 	long depth;
 	bool stopping;
@@ -185,10 +188,10 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&w->lock);
 		for (struct rd_job *j = batch; j != NULL;) {
 			struct rd_job *next = j->next;
-			j->done = true; /* j belongs to its submitter from here on */
+			j->done = true; /* j belongs to its submitter once the lock is released */
+			pthread_cond_signal(&j->cond);
 			j = next;
 		}
-		pthread_cond_broadcast(&w->done);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -207,7 +210,6 @@ struct rd_writer *rd_writer_start(struct rp_store *st, long batch_max, long queu
 	w->queue_max = queue_max;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
-	pthread_cond_init(&w->done, NULL);
 	int err = pthread_create(&w->thread, NULL, writer_main, w);
 	if (err != 0) {
 		errno = err;
@@ -229,6 +231,7 @@ int rd_writer_submit(struct rd_writer *w, const struct rp_report_in *in, struct 
 		rp_diag_set(diag, 0, 0, "%s", rc == RP_EIO ? "shutting down" : "writer queue is full");
 		return rc;
 	}
+	pthread_cond_init(&job.cond, NULL);
 	if (w->tail != NULL)
 		w->tail->next = &job;
 	else
@@ -237,8 +240,9 @@ int rd_writer_submit(struct rd_writer *w, const struct rp_report_in *in, struct 
 	w->depth++;
 	pthread_cond_signal(&w->work);
 	while (!job.done)
-		pthread_cond_wait(&w->done, &w->lock);
+		pthread_cond_wait(&job.cond, &w->lock);
 	pthread_mutex_unlock(&w->lock);
+	pthread_cond_destroy(&job.cond);
 	return job.rc;
 }
 
@@ -263,7 +267,6 @@ struct rd_writer *rd_writer_stop(struct rd_writer *w)
 	pthread_join(w->thread, NULL);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->work);
-	pthread_cond_destroy(&w->done);
 	xfree(w);
 	return NULL;
 }
