@@ -13,108 +13,19 @@
 # Needs the Debian packages postfix and openssl and root; skipped (exit 0) without them.
 set -u
 . "$(dirname "$0")/lib/common.sh"
-POSTFIX=$(command -v postfix || echo /usr/sbin/postfix)
-for x in "$POSTFIX" openssl postconf postqueue; do
-	command -v "$x" >/dev/null || { echo "$x missing: skipped"; exit 0; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "not root (Postfix needs root): skipped"; exit 0; }
-id postfix >/dev/null 2>&1 || { echo "no postfix user: skipped"; exit 0; }
-getent group postdrop >/dev/null || { echo "no postdrop group: skipped"; exit 0; }
+. "$REPUTE_SRC/tests/integration/lib/postfix.sh"
+pf_require
 cd "$T" || exit 1
-chmod 755 "$T"
 . "$REPUTE_SRC/tests/integration/lib/ports.sh"
 read -r OPEN_PORT OPEN_SUB CLOSED_PORT CLOSED_SUB <<<"$(free_ports 4)"
-PFROOT=$T/pf
-PF_OWN=""
-if ! runuser -u postfix -- test -x "$T" 2>/dev/null; then
-	PFROOT=$(mktemp -d /tmp/repute-relay.XXXXXX) && chmod 755 "$PFROOT" || fail "mktemp"
-	PF_OWN=$PFROOT
-fi
-cleanup() {
-	for d in "$PFROOT"/open "$PFROOT"/closed; do
-		[ -f "$d/etc/main.cf" ] && "$POSTFIX" -c "$d/etc" stop >/dev/null 2>&1
-	done
-	[ -n "$PF_OWN" ] && rm -rf "$PF_OWN"
-}
-trap cleanup EXIT
+pf_init
+trap pf_stop_all EXIT
 SCAN="$REPUTE_BIN/repute scan-relay --allow-private --local-domain test.example --outside outside.example --helo scanner.test.example --timeout 10"
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.test.example" \
-	-keyout "$T/key.pem" -out "$T/cert.pem" > openssl.log 2>&1 || fail "openssl req: $(cat openssl.log)"
-
-# instance NAME PORT SUBPORT RELAY_RESTRICTIONS MYNETWORKS SUB_RESTRICTIONS - configure and start one Postfix.
-instance() {
-	local d=$PFROOT/$1
-	mkdir -p "$d/etc" "$d/spool" "$d/data"
-	chown postfix:postfix "$d/data"
-	cp "$T/key.pem" "$T/cert.pem" "$d/etc/" && chmod 600 "$d/etc/key.pem"
-	cat > "$d/etc/main.cf" <<EOT
-compatibility_level = 3.6
-config_directory = $d/etc
-queue_directory = $d/spool
-data_directory = $d/data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $d/maillog
-maillog_file_prefixes = $PFROOT
-myhostname = mx.test.example
-mydomain = test.example
-myorigin = test.example
-mydestination = test.example, mx.test.example
-local_recipient_maps =
-relay_domains =
-alias_maps =
-alias_database =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = $5
-smtpd_peername_lookup = no
-disable_dns_lookups = yes
-smtp_dns_support_level = disabled
-smtpd_relay_restrictions = $4
-smtpd_tls_security_level = may
-smtpd_tls_loglevel = 1
-smtpd_tls_cert_file = $d/etc/cert.pem
-smtpd_tls_key_file = $d/etc/key.pem
-# belt and braces: hold anything that would ever reach the queue, and discard rather than
-# deliver (an error: transport would make smtpd refuse RCPT and hide the open relay)
-smtpd_end_of_data_restrictions = check_client_access static:HOLD
-default_transport = discard:relay test, no delivery
-relay_transport = discard:relay test, no delivery
-EOT
-	cat > "$d/etc/master.cf" <<EOT
-127.0.0.1:$2 inet n - n - - smtpd
-127.0.0.1:$3 inet n - n - - smtpd -o syslog_name=postfix/submission -o smtpd_relay_restrictions=$6
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOT
-	"$POSTFIX" -c "$d/etc" check > "pfcheck.$1" 2>&1 || fail "postfix check $1: $(cat "pfcheck.$1")"
-	"$POSTFIX" -c "$d/etc" start > "pfstart.$1" 2>&1 || fail "postfix start $1: $(cat "pfstart.$1"; tail -5 "$d/maillog")"
-	for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null && break; sleep 0.1; done
-	(exec 3<>"/dev/tcp/127.0.0.1/$3") 2>/dev/null || fail "postfix $1 not listening: $(tail -5 "$d/maillog")"
-}
 # (master.cf -o values must not contain spaces)
-instance open "$OPEN_PORT" "$OPEN_SUB" "permit_mynetworks, reject_unauth_destination" 127.0.0.0/8 \
+pf_instance open "$OPEN_PORT" "$OPEN_SUB" "permit_mynetworks, reject_unauth_destination" 127.0.0.0/8 \
 	permit_mynetworks,reject_unauth_destination
-instance closed "$CLOSED_PORT" "$CLOSED_SUB" "permit_mynetworks, reject_unauth_destination" 10.255.255.254/32 \
+pf_instance closed "$CLOSED_PORT" "$CLOSED_SUB" "permit_mynetworks, reject_unauth_destination" 10.255.255.254/32 \
 	permit_sasl_authenticated,reject
 ok "two Postfix $(postconf -c "$PFROOT/open/etc" -h mail_version) instances: open on $OPEN_PORT/$OPEN_SUB, closed on $CLOSED_PORT/$CLOSED_SUB"
 

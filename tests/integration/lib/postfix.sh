@@ -8,7 +8,7 @@
 #   pf_set NAME PARAM=VALUE... - change main.cf and reload
 #   pf_stop_all          - stop every instance, remove a private $PFROOT (call from the EXIT trap)
 # (master.cf -o values must not contain spaces: SUB_RESTRICTIONS is comma-separated.)
-# The same setup as tests/integration/relay_postfix.sh.
+# Used by relay_postfix.sh and relay_centre.sh.
 POSTFIX=$(command -v postfix || echo /usr/sbin/postfix)
 PFROOT=
 PF_OWN=
