@@ -6,7 +6,8 @@
 #
 # usage: bench/dnsbl/bench.sh [SECONDS]     env: DATA (default /tmp/dnsblbench), BIN (default build/bin: make build),
 #        THREADS (repute-dns workers, default 1), SHARED (default ../shared/bench/dnsbl),
-#        ROUNDS (default 3: the UDP runs alternate this many times; ratios use the medians)
+#        ROUNDS (default 3: the UDP runs alternate this many times; ratios use the medians, and the
+#        ratio to the floor also as the median of per-round ratios, which cancels slow load drift)
 # The machine's 2 cores are shared with dnsperf (and other users): qps is bounded by the client;
 # server CPU microseconds per answered query is the fair figure.
 set -u
@@ -118,12 +119,19 @@ function median(list,   a, n, i, j, t) {
 	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{ q[$1] = q[$1] " " $2; c[$1] = c[$1] " " $3; r[$1] = r[$1] " " $4 }
+{ q[$1] = q[$1] " " $2; c[$1] = c[$1] " " $3; r[$1] = r[$1] " " $4; k = $1 SUBSEP (++seen[$1]); cr[k] = $3 }
 END {
 	for (k in q) { Q[k] = median(q[k]); C[k] = median(c[k]); R[k] = median(r[k]) }
 	printf "medians: rbldnsd %.0f qps %.2f us %d KiB | floor %.2f us | repute-dns %.0f qps %.2f us %d KiB | snapshot %.0f qps %.2f us %d KiB\n", Q["rbldnsd"], C["rbldnsd"], R["rbldnsd"], C["floor"], Q["repute-dns"], C["repute-dns"], R["repute-dns"], Q["repute-snap"], C["repute-snap"], R["repute-snap"]
 	printf "ratios (repute-dns / rbldnsd): qps %.2f, cpu per query %.2f (target <= 0.85), rss %.2f (target <= 1)\n", Q["repute-dns"]/Q["rbldnsd"], C["repute-dns"]/C["rbldnsd"], R["repute-dns"]/R["rbldnsd"]
 	printf "ratios (snapshot mode / rbldnsd): qps %.2f, cpu per query %.2f, rss %.2f\n", Q["repute-snap"]/Q["rbldnsd"], C["repute-snap"]/C["rbldnsd"], R["repute-snap"]/R["rbldnsd"]
 	printf "cpu per query / floor: repute-dns %.2f, snapshot %.2f (target <= 1.1); rbldnsd %.2f\n", C["repute-dns"]/C["floor"], C["repute-snap"]/C["floor"], C["rbldnsd"]/C["floor"]
+	# the same paired within each round (the floor of the same round), which cancels slow load drift
+	for (i = 1; i <= seen["floor"]; i++) {
+		f = cr["floor", i]
+		pf = pf sprintf(" %.2f", cr["repute-dns", i] / f); ps = ps sprintf(" %.2f", cr["repute-snap", i] / f)
+		pr = pr sprintf(" %.2f", cr["rbldnsd", i] / f)
+	}
+	printf "cpu per query / floor, median of per-round ratios: repute-dns %.2f, snapshot %.2f; rbldnsd %.2f (rounds:%s |%s)\n", median(pf), median(ps), median(pr), pf, ps
 	printf "TCP: %s qps at %.2f us per query (rbldnsd: no TCP)\n", Q["repute-tcp"], C["repute-tcp"]
 }' "$out/figures"

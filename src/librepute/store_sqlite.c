@@ -397,7 +397,8 @@ static int ckpt_hook(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /* ckpt_attach - replace the automatic checkpoint with ckpt_hook (every open connection has
- * it, so ckpt_detach always finds its own argument). */
+ * it, so ckpt_detach always finds its own argument: never use PRAGMA wal_autocheckpoint or
+ * sqlite3_wal_hook on these connections elsewhere). */
 static void ckpt_attach(struct sq *s)
 {
 	const char *path = sqlite3_db_filename(s->db, "main");
