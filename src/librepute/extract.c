@@ -201,20 +201,21 @@ static char *registrable_cached(struct rp_extractor *x, const char *host)
 
 char *rp_registrable_domain(struct rp_extractor *x, const char *host)
 {
-	char *lower, *out;
+	char small[256], *lower;
 	size_t n;
 
 	if (host == NULL || *host == '\0' || extract_is_ip_host(host))
 		return NULL;
-	lower = xstrdup(host);
+	n = strlen(host); /* host names are at most 253 bytes: the stack copy is the rule */
+	lower = n < sizeof(small) ? memcpy(small, host, n + 1) : xstrdup(host);
 	for (char *p = lower; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	n = strlen(lower);
 	if (n > 0 && lower[n - 1] == '.')
 		lower[n - 1] = '\0';
-	out = registrable_cached(x, lower);
-	xfree(lower);
+	char *out = registrable_cached(x, lower);
+	if (lower != small)
+		xfree(lower);
 	return out;
 }
 
