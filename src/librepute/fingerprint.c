@@ -38,6 +38,7 @@ struct fp_state {
 	size_t word_len;
 	bool word_bad;             /* holds a digit or is too long */
 	uint32_t prev_cjk;         /* last CJK character of the current run, 0 if none */
+	const char *next_at;       /* next '@' at or after the scan position, text end if none */
 	size_t cjk_run;
 };
 
@@ -248,10 +249,16 @@ static size_t special_at(struct fp_state *st, const char *t, size_t i, size_t le
 	} else if (ascii_starts_ci(t + i, len - i, "www.", 4)) {
 		h = i;
 	} else {
-		/* an address: a local part of at most 64 address bytes, then '@' (memchr first:
-		 * this is asked at every word start) */
-		const char *at = memchr(t + i, '@', len - i < 65 ? len - i : 65);
-		if (at == NULL || at == t + i)
+		/* an address: a local part of at most 64 address bytes, then '@'. This is asked at
+		 * every word start, so the next '@' of the text is found once and remembered. */
+		if (st->next_at == NULL || st->next_at < t + i)
+			st->next_at = memchr(t + i, '@', len - i);
+		const char *at = st->next_at;
+		if (at == NULL) {
+			st->next_at = t + len; /* none left: never search again */
+			return i;
+		}
+		if (at == t + len || at == t + i || at - (t + i) > 64)
 			return i;
 		for (j = i; t + j < at; j++)
 			if (!is_addr_byte(s[j]) || s[j] == '/')
