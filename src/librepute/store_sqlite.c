@@ -441,6 +441,7 @@ static void sq_close(void *impl)
 		exec(s, "ROLLBACK", NULL);
 	for (int i = 0; i < Q_N; i++)
 		sqlite3_finalize(s->stmt[i]);
+	sq_lcache_free(s);
 	s->camps = sq_camps_free(s->camps);
 	if (s->db != NULL)
 		ckpt_detach(s);

@@ -33,7 +33,11 @@ struct sq {
 	bool (*fp_match)(const struct rp_fingerprint *a, const struct rp_fingerprint *b);
 	bool in_txn;
 	struct sq_camps *camps; /* recent campaigns in memory (store_sqlite_campaign.c), or NULL */
+	struct sq_lcache *lcache; /* listing statements prepared once (store_sqlite_listing.c), or NULL */
 };
+
+/* sq_lcache_free - finalize the listing module's cached statements (before sqlite3_close). */
+void sq_lcache_free(struct sq *s);
 
 /* sq_fail - record SQLite's message about what failed; returns RP_EDB. */
 int sq_fail(struct sq *s, struct rp_diag *diag, const char *what);
